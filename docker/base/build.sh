@@ -19,6 +19,6 @@ rm -f "$dir.log"
 rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
 tar -C "$dir" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'LABEL org.footprint.managed=base' \
+  --change 'LABEL org.footprint.image=base' \
   --change 'CMD ["/bin/bash"]' - "$name"
 echo "built base image $name"
