@@ -1,0 +1,54 @@
+# Footprint: the two commands of the README, and the steps they are made of.
+#   make run    the platform with demo data on the embedded defaults (SQLite, filesystem broker)
+#   make test   the whole test suite (needs the services that .ci/services.sh installs)
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+RUNTIME_IMAGE ?= footprint/runtime:1
+PUBLIC_BASE_IMAGE ?= python:3.11-slim-bookworm
+OFFLINE_BASE_IMAGE ?= footprint/base:bookworm
+WHEELS := .cache/wheels
+EXAMPLES_OUT := var/examples
+
+.PHONY: run test venv images examples lint clean-var
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Footprint needs Python 3.11, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# The runtime image's base: the public Python image when it is here or can be pulled,
+# else a Debian base built locally with debootstrap (no registry reachable).
+images: venv
+	@base=$(PUBLIC_BASE_IMAGE); \
+	if ! docker image inspect $$base >/dev/null 2>&1 && ! timeout 60 docker pull -q $$base >/dev/null 2>&1; then \
+	  echo "no public base image reachable; using the offline base $(OFFLINE_BASE_IMAGE)"; \
+	  docker/base/build.sh $(OFFLINE_BASE_IMAGE) && base=$(OFFLINE_BASE_IMAGE); \
+	fi; \
+	$(PY) -m runners.images runtime --tag $(RUNTIME_IMAGE) --base-image $$base --wheels $(WHEELS)
+
+examples: images
+	examples/build.sh $(RUNTIME_IMAGE) $(EXAMPLES_OUT)
+
+PORT ?= 8000
+run: export DJANGO_DEBUG ?= 1
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@if docker info >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory examples && $(PY) manage.py seed_demo --examples $(EXAMPLES_OUT); \
+	else \
+	  echo "No Docker engine answers: the site serves, runs stay queued (see /runners/)."; \
+	fi
+	$(PY) manage.py run_local --port $(PORT)
+
+test: venv
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff check runners platform tests examples perf

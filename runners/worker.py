@@ -1,0 +1,119 @@
+"""The runner: a Celery worker for one hardware class, concurrency 1.
+
+It consumes `runner.<hardware-class>`, runs each job through runners.job, and reports
+progress, its result and its own health back on the platform queue by task name: the
+runner never sees the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+from celery import Celery, signals
+
+from runners.broker import COMMON_CELERY_CONFIG, PLATFORM_QUEUE, celery_broker_config, runner_queue
+from runners.job import host_fingerprint, run_job
+from runners.sandbox.docker import DockerSandbox
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL_S = 30.0
+
+app = Celery("footprint-runner")
+app.conf.update(COMMON_CELERY_CONFIG)
+app.conf.update(celery_broker_config())
+app.conf.update(worker_concurrency=1, task_routes={"footprint.*": {"queue": PLATFORM_QUEUE}})
+
+
+def hardware_class() -> str:
+    return os.environ.get("FOOTPRINT_HARDWARE_CLASS", "cpu-local")
+
+
+def work_root() -> Path:
+    return Path(os.environ.get("FOOTPRINT_RUNNER_WORK_DIR", Path(tempfile.gettempdir()) / "footprint-runner"))
+
+
+def docker_status() -> tuple[bool, str]:
+    """(engine answers, version or the reason it does not), without raising."""
+    try:
+        return DockerSandbox().ping()
+    except Exception as exc:  # no socket, permission denied, engine down...
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def send_status(state: str, *, docker_ok: bool, detail: str, versions: dict | None = None) -> None:
+    status = {
+        "host": socket.gethostname(),
+        "hardware_class": hardware_class(),
+        "docker_ok": docker_ok,
+        "detail": detail,
+        "versions": versions or {},
+        "state": state,
+    }
+    try:
+        app.send_task("footprint.runner_heartbeat", args=[status], queue=PLATFORM_QUEUE)
+    except Exception:  # a missing heartbeat must never break a job
+        log.exception("could not send the runner heartbeat")
+
+
+@app.task(name="runners.execute_job", bind=True, acks_late=True, reject_on_worker_lost=True)
+def execute_job(self, spec: dict) -> None:
+    run_id, attempt = spec.get("run_id"), spec.get("attempt")
+    sandbox = DockerSandbox()
+
+    def report(state: str, reason: str) -> None:
+        app.send_task("footprint.run_progress", args=[run_id, attempt, state, reason], queue=PLATFORM_QUEUE)
+
+    send_status("busy", docker_ok=True, detail=f"measuring run {run_id}")
+    try:
+        document = run_job(spec, sandbox=sandbox, report=report, work_root=work_root())
+        app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
+    finally:
+        send_status("idle", docker_ok=True, detail="waiting for jobs")
+
+
+_stop_heartbeat = threading.Event()
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(**_: object) -> None:
+    reaped = DockerSandbox().reap_orphans()
+    if reaped:
+        log.warning("removed %d containers left by an earlier runner", reaped)
+
+    def beat() -> None:
+        while not _stop_heartbeat.is_set():
+            ok, detail = docker_status()
+            send_status("idle" if ok else "unavailable", docker_ok=ok, detail=detail if not ok else "waiting for jobs",
+                        versions={"docker": detail} if ok else {})
+            _stop_heartbeat.wait(HEARTBEAT_INTERVAL_S)
+
+    threading.Thread(target=beat, name="footprint-heartbeat", daemon=True).start()
+
+
+@signals.worker_shutdown.connect
+def _stop(**_: object) -> None:
+    _stop_heartbeat.set()
+    send_status("unavailable", docker_ok=False, detail="the runner was stopped")
+
+
+def start_worker(extra_args: list[str] | None = None) -> None:
+    queue = runner_queue(hardware_class())
+    argv = [
+        "worker",
+        "--queues", queue,
+        "--concurrency", "1",
+        "--prefetch-multiplier", "1",
+        "--hostname", f"runner-{hardware_class()}@{socket.gethostname()}",
+        "--loglevel", os.environ.get("FOOTPRINT_RUNNER_LOGLEVEL", "INFO"),
+        "--without-gossip", "--without-mingle",
+    ]
+    app.worker_main(argv + (extra_args or []))
+
+
+__all__ = ["app", "docker_status", "execute_job", "host_fingerprint", "send_status", "start_worker"]
