@@ -47,7 +47,15 @@ run: venv
 	fi
 	$(PY) manage.py run_local --port $(PORT)
 
+# The suite runs on the deployment's services (see .ci/services.sh); the embedded defaults
+# are exercised by their own tests.
+test: export DATABASE_URL ?= postgresql://footprint:footprint@127.0.0.1:5432/footprint
+test: export FOOTPRINT_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
+test: export FOOTPRINT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-0123456789abcdef
 test: venv
+	@$(PY) -c 'import socket,sys; socket.create_connection(("127.0.0.1", 5432), 2)' 2>/dev/null || { \
+	  echo "PostgreSQL does not answer on 127.0.0.1:5432; as root, run: bash .ci/services.sh" >&2; exit 1; }
 	$(VENV)/bin/pytest
 
 lint: venv

@@ -44,9 +44,7 @@ def celery_broker_config(url: str | None = None, *, broker_dir: Path | None = No
     if url.startswith(("amqp://", "amqps://", "pyamqp://")):
         # RabbitMQ's consumer_timeout must also exceed LONGEST_JOB_S (rabbitmq.conf).
         return {"broker_url": url}
-    raise ValueError(
-        f"CELERY_BROKER_URL={url!r}: expected filesystem://, amqp://... (RabbitMQ) or redis://..."
-    )
+    raise ValueError(f"CELERY_BROKER_URL={url!r}: expected filesystem://, amqp://... (RabbitMQ) or redis://...")
 
 
 COMMON_CELERY_CONFIG = {

@@ -57,9 +57,7 @@ class ResultDocument:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def figure(self, subject: str, name: str, value: float, unit: str, label: str = "measured") -> None:
-        self.figures.append(
-            {"subject": subject, "name": name, "value": float(value), "unit": unit, "label": label}
-        )
+        self.figures.append({"subject": subject, "name": name, "value": float(value), "unit": unit, "label": label})
 
     def phase(self, name: str, outcome: ContainerOutcome) -> None:
         self.phases[name] = {
@@ -80,9 +78,7 @@ class ResultDocument:
             "attempt": self.attempt,
             "status": "failed" if failure else "succeeded",
             "failure": (
-                {"phase": failure.phase, "code": failure.code, "reason": failure.reason[:4000]}
-                if failure
-                else None
+                {"phase": failure.phase, "code": failure.code, "reason": failure.reason[:4000]} if failure else None
             ),
             "phases": self.phases,
             "figures": [] if failure else self.figures,
@@ -152,6 +148,7 @@ def run_job(
 
 # -- staging ---------------------------------------------------------------------------
 
+
 @dataclass
 class Staged:
     in_dir: Path
@@ -208,7 +205,9 @@ def _stage(spec: dict, sandbox: DockerSandbox, work: Path) -> Staged:
     return Staged(in_dir, out_dir, in_dir / "reference", test_x, test_y, work)
 
 
-def _container(spec: dict, *, image: str, command: list[str], mounts: list[Mount], phase: str, wall_s: float) -> ContainerSpec:
+def _container(
+    spec: dict, *, image: str, command: list[str], mounts: list[Mount], phase: str, wall_s: float
+) -> ContainerSpec:
     limits, hw = spec["limits"], spec["hardware_class"]
     threads = str(hw["cores"])
     return ContainerSpec(
@@ -236,6 +235,7 @@ def _container(spec: dict, *, image: str, command: list[str], mounts: list[Mount
 
 
 # -- compress --------------------------------------------------------------------------
+
 
 def _compress(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument) -> None:
     limits = spec["limits"]
@@ -272,10 +272,14 @@ def _container_failure(phase: str, what: str, outcome: ContainerOutcome, limits:
         )
     if outcome.timed_out:
         limit_s = limits["compress_wall_s"] if what == "compress" else limits["serve_wall_s"]
-        return JobFailure(phase, f"{what}_timeout", f"`{what}` ran past the wall-clock limit of {limit_s:g} s and was killed.")
+        return JobFailure(
+            phase, f"{what}_timeout", f"`{what}` ran past the wall-clock limit of {limit_s:g} s and was killed."
+        )
     if outcome.oom_killed:
         return JobFailure(
-            phase, f"{what}_out_of_memory", f"`{what}` exceeded the memory limit of {memory_mib} MiB (memory + swap) and was killed."
+            phase,
+            f"{what}_out_of_memory",
+            f"`{what}` exceeded the memory limit of {memory_mib} MiB (memory + swap) and was killed.",
         )
     if outcome.pids_limit_hit and outcome.exit_code not in (0, None):
         return JobFailure(
@@ -285,7 +289,9 @@ def _container_failure(phase: str, what: str, outcome: ContainerOutcome, limits:
             f"{outcome.exit_code}. Use fewer threads or processes.",
         )
     if outcome.exit_code not in (0, None):
-        return JobFailure(phase, f"{what}_nonzero_exit", f"`{what}` exited with code {outcome.exit_code}; its log tail is below.")
+        return JobFailure(
+            phase, f"{what}_nonzero_exit", f"`{what}` exited with code {outcome.exit_code}; its log tail is below."
+        )
     return None
 
 
@@ -299,12 +305,20 @@ def _read_outputs(out_dir: Path, spec: dict) -> dict:
             st = path.lstat()
             relative = path.relative_to(out_dir)
             if stat.S_ISLNK(st.st_mode):
-                raise JobFailure("compress", "output_symlink", f"/footprint/out/{relative} is a symbolic link; outputs must be plain files.")
+                raise JobFailure(
+                    "compress",
+                    "output_symlink",
+                    f"/footprint/out/{relative} is a symbolic link; outputs must be plain files.",
+                )
             if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-                raise JobFailure("compress", "output_special_file", f"/footprint/out/{relative} is not a plain file or folder.")
+                raise JobFailure(
+                    "compress", "output_special_file", f"/footprint/out/{relative} is not a plain file or folder."
+                )
             total += st.st_size if stat.S_ISREG(st.st_mode) else 0
     if total > cap:
-        raise JobFailure("compress", "output_too_large", f"/footprint/out holds {total} bytes, over the limit of {cap} bytes.")
+        raise JobFailure(
+            "compress", "output_too_large", f"/footprint/out holds {total} bytes, over the limit of {cap} bytes."
+        )
     method = _read_method_json(out_dir / "method.json")
     if spec["submission"]["division"] == "standard":
         model = out_dir / "model.pt"
@@ -312,7 +326,8 @@ def _read_outputs(out_dir: Path, spec: dict) -> dict:
             raise JobFailure(
                 "compress",
                 "model_missing",
-                "compress exited 0 but wrote no /footprint/out/model.pt; the standard division serves that TorchScript file.",
+                "compress exited 0 but wrote no /footprint/out/model.pt; "
+                "the standard division serves that TorchScript file.",
             )
         if not stat.S_ISREG(model.lstat().st_mode):
             raise JobFailure("compress", "model_missing", "/footprint/out/model.pt is not a plain file.")
@@ -323,9 +338,15 @@ def _read_method_json(path: Path) -> dict:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        raise JobFailure("compress", "method_json_missing", "compress wrote no /footprint/out/method.json (see the submission contract).")
+        raise JobFailure(
+            "compress",
+            "method_json_missing",
+            "compress wrote no /footprint/out/method.json (see the submission contract).",
+        )
     except OSError as exc:
-        raise JobFailure("compress", "method_json_invalid", f"/footprint/out/method.json cannot be read: {exc.strerror}")
+        raise JobFailure(
+            "compress", "method_json_invalid", f"/footprint/out/method.json cannot be read: {exc.strerror}"
+        )
     with os.fdopen(fd, "rb") as f:
         raw = f.read(METHOD_JSON_MAX_BYTES + 1)
     if len(raw) > METHOD_JSON_MAX_BYTES:
@@ -335,11 +356,14 @@ def _read_method_json(path: Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JobFailure("compress", "method_json_invalid", f"/footprint/out/method.json is not valid JSON: {exc}")
     if not isinstance(method, dict) or not isinstance(method.get("name"), str) or not method["name"].strip():
-        raise JobFailure("compress", "method_json_invalid", "/footprint/out/method.json must be an object with a non-empty \"name\".")
+        raise JobFailure(
+            "compress", "method_json_invalid", '/footprint/out/method.json must be an object with a non-empty "name".'
+        )
     return method
 
 
 # -- measuring -------------------------------------------------------------------------
+
 
 def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument) -> None:
     runtime = spec["runtime_image"]
@@ -369,10 +393,11 @@ def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocu
             latencies[subject] = _serve_and_measure(spec, sandbox, staged, doc, subject, image, command, out_dir)
     finally:
         harness.pin_current_process(previous)
-    doc.figure(
-        "submission", "speedup", latencies["reference"].p50_us / latencies["submission"].p50_us, "ratio"
-    )
-    for subject, path in (("reference", staged.reference_dir / "model.pt"), ("submission", staged.out_dir / "model.pt")):
+    doc.figure("submission", "speedup", latencies["reference"].p50_us / latencies["submission"].p50_us, "ratio")
+    for subject, path in (
+        ("reference", staged.reference_dir / "model.pt"),
+        ("submission", staged.out_dir / "model.pt"),
+    ):
         if path.is_file():
             doc.figure(subject, "artifact_size", path.stat().st_size, "bytes")
 
@@ -397,7 +422,11 @@ def _serve_and_measure(
     container = _container(
         spec, image=image, command=command, mounts=mounts, phase=f"serve_{subject}", wall_s=limits["serve_wall_s"]
     )
-    who = {"null": "the null server", "reference": "the reference model's server", "submission": "the submission's server"}[subject]
+    who = {
+        "null": "the null server",
+        "reference": "the reference model's server",
+        "submission": "the submission's server",
+    }[subject]
     failure: JobFailure | None = None
     latency: harness.LatencyResult | None = None
     running = sandbox.start(container)
@@ -458,6 +487,7 @@ def _serve_and_measure(
 
 
 # -- provenance ------------------------------------------------------------------------
+
 
 def host_fingerprint(sandbox: DockerSandbox) -> dict:
     cpu_model = ""

@@ -89,8 +89,12 @@ def _start_heartbeat(**_: object) -> None:
     def beat() -> None:
         while not _stop_heartbeat.is_set():
             ok, detail = docker_status()
-            send_status("idle" if ok else "unavailable", docker_ok=ok, detail=detail if not ok else "waiting for jobs",
-                        versions={"docker": detail} if ok else {})
+            send_status(
+                "idle" if ok else "unavailable",
+                docker_ok=ok,
+                detail=detail if not ok else "waiting for jobs",
+                versions={"docker": detail} if ok else {},
+            )
             _stop_heartbeat.wait(HEARTBEAT_INTERVAL_S)
 
     threading.Thread(target=beat, name="footprint-heartbeat", daemon=True).start()
@@ -106,12 +110,18 @@ def start_worker(extra_args: list[str] | None = None) -> None:
     queue = runner_queue(hardware_class())
     argv = [
         "worker",
-        "--queues", queue,
-        "--concurrency", "1",
-        "--prefetch-multiplier", "1",
-        "--hostname", f"runner-{hardware_class()}@{socket.gethostname()}",
-        "--loglevel", os.environ.get("FOOTPRINT_RUNNER_LOGLEVEL", "INFO"),
-        "--without-gossip", "--without-mingle",
+        "--queues",
+        queue,
+        "--concurrency",
+        "1",
+        "--prefetch-multiplier",
+        "1",
+        "--hostname",
+        f"runner-{hardware_class()}@{socket.gethostname()}",
+        "--loglevel",
+        os.environ.get("FOOTPRINT_RUNNER_LOGLEVEL", "INFO"),
+        "--without-gossip",
+        "--without-mingle",
     ]
     app.worker_main(argv + (extra_args or []))
 

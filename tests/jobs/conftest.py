@@ -47,8 +47,15 @@ def benchmark_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def job_spec(benchmark_dir: Path, runtime_image: str, docker_client, tmp_path: Path) -> Callable[..., dict]:
     """job_spec(image_tag, division="standard", limits={...}, image_id=None, tarball=None) -> spec."""
 
-    def make(image: str, *, division: str = "standard", limits: dict | None = None,
-             image_id: str | None = None, tarball: Path | None = None, run_id: int = 7) -> dict:
+    def make(
+        image: str,
+        *,
+        division: str = "standard",
+        limits: dict | None = None,
+        image_id: str | None = None,
+        tarball: Path | None = None,
+        run_id: int = 7,
+    ) -> dict:
         if image_id is None:
             image_id = docker_client.images.get(image).id
         if tarball is None:

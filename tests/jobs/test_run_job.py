@@ -156,7 +156,10 @@ def test_it_kills_a_compress_that_exceeds_memory(build_test_image, job_spec, run
 
 
 def test_it_stops_a_compress_that_exceeds_the_process_limit(build_test_image, job_spec, run):
-    threads = "#!/usr/bin/env python3\nimport threading, time\nfor _ in range(200):\n    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+    threads = (
+        "#!/usr/bin/env python3\nimport threading, time\n"
+        "for _ in range(200):\n    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+    )
     failure = failure_of(run(job_spec(image(build_test_image, compress=threads), limits={"pids": 32}))[0])
     assert failure["code"] == "compress_pids_limit"
     assert "32 processes" in failure["reason"]
