@@ -1,0 +1,1 @@
+"""Benchmarks (data, reference model, metric, limits) and the hardware classes runners serve."""

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
+from footprint.storage import footprint_storage
+from submissions.models import Submission
+from submissions.services import submission_create
+
+from benchmarks.digits import seed_digits
+from benchmarks.models import Benchmark, HardwareClass
+
+DEMO_USERNAME = "demo"
+DEMO_HARDWARE_CLASS = "cpu-local"
+
+
+def local_cpu_description() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def local_hardware_class() -> HardwareClass:
+    """cpu-local: one core, the last CPU this process may use (the web server and the
+    platform worker are left the others)."""
+    cpu = max(os.sched_getaffinity(0))
+    hardware_class, _ = HardwareClass.objects.get_or_create(
+        name=DEMO_HARDWARE_CLASS,
+        defaults={
+            "cpu_description": local_cpu_description(),
+            "cores": 1,
+            "cpuset": str(cpu),
+            "gpus": 0,
+            "active": True,
+        },
+    )
+    return hardware_class
+
+
+def demo_user() -> Any:
+    user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+    password = os.environ.get("FOOTPRINT_DEMO_PASSWORD", "")
+    if password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def example_tarballs(entries: list[str]) -> list[Path]:
+    """Tarballs named by the arguments: files, folders (their *.tar), comma-separated lists."""
+    paths: list[Path] = []
+    for entry in entries:
+        for item in (part.strip() for part in entry.split(",")):
+            if not item:
+                continue
+            path = Path(item)
+            if path.is_dir():
+                found = sorted(path.glob("*.tar"))
+                if not found:
+                    raise CommandError(f"{path} holds no *.tar file (docker save output)")
+                paths.extend(found)
+            elif path.is_file():
+                paths.append(path)
+            else:
+                raise CommandError(f"{path} is neither a file nor a folder")
+    return paths
+
+
+def example_name(path: Path, repo_tags: list[str]) -> str:
+    if repo_tags:
+        # footprint-example/int8-dynamic:1 -> int8-dynamic
+        return repo_tags[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return path.stem
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed the demo: the digits benchmark, the cpu-local hardware class, the demo user, "
+        "and optionally example tarballs submitted as published demo submissions. "
+        "Re-running creates nothing twice."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--examples",
+            nargs="*",
+            default=[],
+            metavar="DIR_OR_TAR",
+            help="docker save tarballs, folders of them, or comma-separated lists",
+        )
+        parser.add_argument(
+            "--division",
+            choices=[Submission.DIVISION_STANDARD, Submission.DIVISION_OWN],
+            default=Submission.DIVISION_STANDARD,
+            help="division of the example submissions (default: standard)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        benchmark = seed_digits()
+        self.stdout.write(
+            f"benchmark {benchmark.slug}: reference accuracy {benchmark.reference_accuracy:.4f}"
+        )
+        hardware_class = local_hardware_class()
+        self.stdout.write(f"hardware class {hardware_class.name}: cpuset {hardware_class.cpuset}")
+        user = demo_user()
+        self.stdout.write(f"user {user.get_username()}")
+        for path in example_tarballs(options["examples"]):
+            self._submit(path, benchmark=benchmark, owner=user, division=options["division"])
+
+    def _submit(self, path: Path, *, benchmark: Benchmark, owner: Any, division: str) -> None:
+        from submissions.uploads import InvalidImageTarball, inspect_image_tarball
+
+        try:
+            info = inspect_image_tarball(path)
+        except InvalidImageTarball as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        existing = Submission.objects.filter(
+            Q(tarball_sha256=info.sha256) | Q(image_id=info.image_id), owner=owner, benchmark=benchmark
+        ).first()
+        if existing is not None:
+            self.stdout.write(f"{path.name}: already submitted as {existing.name!r} (#{existing.pk})")
+            return
+        with open(path, "rb") as handle:
+            stored_name = footprint_storage().save(f"submissions/{secrets.token_hex(16)}.tar", File(handle))
+        name = example_name(path, info.repo_tags)
+        submission = submission_create(
+            owner=owner,
+            benchmark=benchmark,
+            name=name,
+            description=f"Footprint's example {name!r}, submitted by the demo seed.",
+            division=division,
+            tarball_path=stored_name,
+            tarball_sha256=info.sha256,
+            size_bytes=info.size_bytes,
+            image_id=info.image_id,
+            published=True,
+        )
+        runs = submission.runs.count()
+        self.stdout.write(f"{path.name}: submitted as {name!r} (#{submission.pk}), {runs} run(s) queued")

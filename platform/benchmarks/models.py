@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+CONTRACT = "footprint.contract/1"
+_AT_LEAST_ONE = MinValueValidator(1)
+
+
+class Benchmark(models.Model):
+    """A dataset with its hidden test split, a reference model, a metric and the limits.
+
+    The files live in the storage under `data_dir` (train.npz, test.npz,
+    reference/model.pt). A new version of the data gets a new folder and `data_version`,
+    so that a job already queued keeps reading the files it was given.
+    """
+
+    METRIC_ACCURACY = "accuracy"
+    METRIC_CHOICES = ((METRIC_ACCURACY, "accuracy"),)
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    metric = models.CharField(max_length=32, choices=METRIC_CHOICES, default=METRIC_ACCURACY)
+    num_classes = models.PositiveIntegerField(validators=[MinValueValidator(2)])
+    input_shape = models.JSONField(help_text="shape of one input, e.g. [1, 8, 8]")
+    data_version = models.PositiveIntegerField(default=1)
+    data_dir = models.CharField(
+        max_length=500, help_text="folder relative to the storage root, e.g. benchmarks/digits/1"
+    )
+    reference_accuracy = models.FloatField(
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="accuracy of the reference model on the test split, measured at import",
+    )
+    reference_model_sha256 = models.CharField(max_length=64)
+    # Digest of the arrays of both splits and of the reference model file: equal digests,
+    # equal data (the .npz files themselves carry time stamps).
+    data_sha256 = models.CharField(max_length=64, blank=True)
+    accuracy_floor_fraction = models.FloatField(
+        default=0.98,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="a submission ranks only with accuracy >= this fraction of the reference's",
+    )
+
+    # Limits of the sandbox (the job spec's `limits`); a zero would mean "nothing allowed".
+    compress_wall_s = models.PositiveIntegerField(default=900, validators=[_AT_LEAST_ONE])
+    serve_wall_s = models.PositiveIntegerField(default=600, validators=[_AT_LEAST_ONE])
+    serve_ready_s = models.PositiveIntegerField(default=60, validators=[_AT_LEAST_ONE])
+    memory_bytes = models.PositiveBigIntegerField(default=2 * 2**30, validators=[_AT_LEAST_ONE])
+    pids_limit = models.PositiveIntegerField(default=256, validators=[_AT_LEAST_ONE])
+    tmpfs_bytes = models.PositiveBigIntegerField(default=256 * 2**20, validators=[_AT_LEAST_ONE])
+    output_max_bytes = models.PositiveBigIntegerField(default=512 * 2**20, validators=[_AT_LEAST_ONE])
+
+    # Measurement protocol (the job spec's `measurement`).
+    warmup_queries = models.PositiveIntegerField(default=10)
+    warmup_s = models.FloatField(default=2.0, validators=[MinValueValidator(0.0)])
+    min_queries = models.PositiveIntegerField(default=1024)
+    min_duration_s = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
+    accuracy_batch_size = models.PositiveIntegerField(default=64, validators=[_AT_LEAST_ONE])
+    seed = models.PositiveIntegerField(default=0)
+
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("slug",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def accuracy_floor(self) -> float:
+        """The accuracy a submission must reach to be ranked, against the stored reference.
+
+        Ranking uses the same fraction of the reference accuracy measured in the same job
+        (see submissions.services); this figure is what task.json tells the submitter.
+        """
+        return self.accuracy_floor_fraction * self.reference_accuracy
+
+    def limits(self) -> dict[str, int]:
+        return {
+            "compress_wall_s": self.compress_wall_s,
+            "serve_wall_s": self.serve_wall_s,
+            "serve_ready_s": self.serve_ready_s,
+            "memory_bytes": self.memory_bytes,
+            "pids": self.pids_limit,
+            "tmpfs_bytes": self.tmpfs_bytes,
+            "output_max_bytes": self.output_max_bytes,
+        }
+
+    def measurement(self) -> dict[str, float | int]:
+        return {
+            "warmup_queries": self.warmup_queries,
+            "warmup_s": self.warmup_s,
+            "min_queries": self.min_queries,
+            "min_duration_s": self.min_duration_s,
+            "accuracy_batch_size": self.accuracy_batch_size,
+            "seed": self.seed,
+        }
+
+    def task_document(self, *, threads: int) -> dict[str, Any]:
+        """The task.json of the submission contract, for a runner giving `threads` cores."""
+        return {
+            "contract": CONTRACT,
+            "benchmark": self.slug,
+            "metric": self.metric,
+            "input": {"shape": list(self.input_shape), "dtype": "float32"},
+            "num_classes": self.num_classes,
+            "reference_accuracy": self.reference_accuracy,
+            "accuracy_floor": self.accuracy_floor(),
+            "threads": threads,
+            "seed": self.seed,
+            "limits": {"compress_wall_s": self.compress_wall_s, "memory_bytes": self.memory_bytes},
+        }
+
+    def longest_silence_s(self, *, margin_s: int) -> int:
+        """How long a run of this benchmark may go without a progress report.
+
+        A runner reports when a phase starts; the measuring phase serves the reference,
+        the submission and the null server one after the other, each within its limits.
+        """
+        serve_phases = 3
+        return self.compress_wall_s + serve_phases * (self.serve_ready_s + self.serve_wall_s) + margin_s
+
+
+class HardwareClass(models.Model):
+    """A kind of measurement machine; every runner of the class consumes one queue."""
+
+    name = models.SlugField(max_length=64, unique=True, help_text="e.g. cpu-local")
+    cpu_description = models.CharField(max_length=200, blank=True)
+    gpu_description = models.CharField(max_length=200, blank=True)
+    cores = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    cpuset = models.CharField(
+        max_length=64,
+        help_text="CPUs the sandbox is pinned to, in cpuset syntax: '1' or '2-3' or '0,2'",
+    )
+    gpus = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True, help_text="new submissions run on active classes")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "hardware classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def queue(self) -> str:
+        return f"runner.{self.name}"
+
+    def job_document(self) -> dict[str, Any]:
+        return {"name": self.name, "cpuset": self.cpuset, "cores": self.cores, "gpus": self.gpus}
+
+
+class RunnerStatus(models.Model):
+    """The last heartbeat of one runner (host) serving one hardware class."""
+
+    STATE_IDLE = "idle"
+    STATE_BUSY = "busy"
+    STATE_UNAVAILABLE = "unavailable"
+    STATE_CHOICES = (
+        (STATE_IDLE, "idle"),
+        (STATE_BUSY, "busy"),
+        (STATE_UNAVAILABLE, "unavailable"),
+    )
+
+    host = models.CharField(max_length=255)
+    # The name the runner reported; kept even when no such class exists, so that the
+    # runners page can say "a runner serves cpu-foo, which is not a hardware class".
+    hardware_class_name = models.CharField(max_length=64)
+    hardware_class = models.ForeignKey(
+        HardwareClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="runners"
+    )
+    state = models.CharField(max_length=16, choices=STATE_CHOICES)
+    docker_ok = models.BooleanField(default=False)
+    detail = models.TextField(blank=True)
+    versions = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("hardware_class_name", "host")
+        verbose_name_plural = "runner statuses"
+        constraints = (
+            models.UniqueConstraint(fields=("host", "hardware_class_name"), name="one_status_per_runner"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.host} ({self.hardware_class_name}): {self.state}"

@@ -1,0 +1,32 @@
+"""The home page, the list of benchmarks and the runners page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from benchmarks.models import Benchmark, HardwareClass
+from benchmarks.selectors import runner_overview, runners_for_unknown_classes
+
+
+def _benchmarks_and_classes() -> dict[str, object]:
+    return {
+        "benchmarks": list(Benchmark.objects.order_by("name")),
+        "hardware_classes": list(HardwareClass.objects.filter(active=True).order_by("name")),
+    }
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", _benchmarks_and_classes())
+
+
+def benchmark_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "benchmarks/benchmark_list.html", _benchmarks_and_classes())
+
+
+def runners(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "benchmarks/runners.html",
+        {"overview": runner_overview(), "unknown_class_runners": runners_for_unknown_classes()},
+    )

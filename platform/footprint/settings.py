@@ -1,0 +1,244 @@
+"""Django settings for Footprint, read from environment variables.
+
+Embedded defaults (SQLite file, filesystem broker, local storage folder under var/) let
+`make run` and the tests start with nothing installed; a deployment sets DATABASE_URL,
+CELERY_BROKER_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and the HTTPS variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from footprint.env import database_from_url, env_bool, env_int, env_list, env_str
+from runners.broker import (
+    COMMON_CELERY_CONFIG,
+    LONGEST_JOB_S,
+    PLATFORM_QUEUE,
+    celery_broker_config,
+)
+
+# <repo>/platform/footprint/settings.py -> <repo>
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = BASE_DIR / "var"
+
+
+# ---------------------------------------------------------------------------------------
+# Core
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+if DEBUG:
+    # Only for a developer's machine: DEBUG pages already expose everything.
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "footprint-insecure-development-key-only-for-debug")
+else:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is too short for a deployment (at least 50 characters); "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "benchmarks",
+    "submissions",
+    "leaderboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "footprint.urls"
+WSGI_APPLICATION = "footprint.wsgi.application"
+ASGI_APPLICATION = "footprint.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------
+# Database
+
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'footprint.sqlite3'}"), base_dir=BASE_DIR
+    )
+}
+# Persistent connections for deployments (seconds; 0 closes after each request).
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] > 0
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] != ":memory:":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The web server and the platform worker write concurrently: wait for the lock
+    # instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------------------
+# Auth
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+# ---------------------------------------------------------------------------------------
+# Internationalization, static files
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.is_dir()]
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
+
+# ---------------------------------------------------------------------------------------
+# Security. Off in DEBUG; a deployment behind HTTPS turns the cookie and redirect
+# settings on through the environment (`manage.py check --deploy` is then clean).
+
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False):
+    # Only behind a proxy that sets this header itself (clients can forge it otherwise).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# ---------------------------------------------------------------------------------------
+# Files
+
+FOOTPRINT_STORAGE_ROOT = Path(env_str("FOOTPRINT_STORAGE_ROOT", str(VAR_DIR / "storage")))
+FOOTPRINT_UPLOAD_MAX_BYTES = env_int("FOOTPRINT_UPLOAD_MAX_BYTES", 2 * 2**30, minimum=1)
+# The storage alias (in STORAGES) holding submission tarballs; never MEDIA, never served.
+FOOTPRINT_TARBALL_STORAGE = "footprint"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "footprint": {"BACKEND": "footprint.storage.FootprintStorage"},
+}
+# Uploads above this size are spooled to disk (it is not a size cap: see uploads.py).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = env_str("FOOTPRINT_UPLOAD_TEMP_DIR", "") or None
+
+# ---------------------------------------------------------------------------------------
+# Runners and measurement
+
+FOOTPRINT_RUNTIME_IMAGE = env_str("FOOTPRINT_RUNTIME_IMAGE", "footprint/runtime:1")
+# Runners send a heartbeat this often (runners/worker.py HEARTBEAT_INTERVAL_S); one that
+# missed three is shown as gone.
+FOOTPRINT_RUNNER_HEARTBEAT_S = 30
+# How the runners page tells an operator to start a runner for a hardware class.
+FOOTPRINT_RUNNER_START_HINT = env_str(
+    "FOOTPRINT_RUNNER_START_HINT",
+    "FOOTPRINT_HARDWARE_CLASS={hardware_class} .venv/bin/python -m runners",
+)
+# Slack added to a benchmark's own limits before a silent run is declared lost: image
+# loading, container start-up, reporting delays.
+FOOTPRINT_STUCK_RUN_MARGIN_S = env_int("FOOTPRINT_STUCK_RUN_MARGIN_S", 600, minimum=0)
+# A queued run whose dispatch never reached the broker (web process died between the
+# commit and the send, broker down) is dispatched again after this long.
+FOOTPRINT_REDISPATCH_AFTER_S = env_int("FOOTPRINT_REDISPATCH_AFTER_S", 300, minimum=0)
+
+# ---------------------------------------------------------------------------------------
+# Celery (the app in footprint/celery.py reads the CELERY_* names)
+
+try:
+    # FOOTPRINT_BROKER_DIR: the filesystem broker's folder, shared with runners on this
+    # host (runners/broker.py reads the same variable).
+    _broker = celery_broker_config(
+        env_str("CELERY_BROKER_URL", "filesystem://"),
+        broker_dir=Path(env_str("FOOTPRINT_BROKER_DIR", str(VAR_DIR / "broker"))).resolve(),
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+CELERY_BROKER_URL = _broker["broker_url"]
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker.get("broker_transport_options", {})
+CELERY_TASK_ACKS_LATE = COMMON_CELERY_CONFIG["task_acks_late"]
+CELERY_TASK_REJECT_ON_WORKER_LOST = COMMON_CELERY_CONFIG["task_reject_on_worker_lost"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = COMMON_CELERY_CONFIG["worker_prefetch_multiplier"]
+CELERY_TASK_SERIALIZER = COMMON_CELERY_CONFIG["task_serializer"]
+CELERY_ACCEPT_CONTENT = COMMON_CELERY_CONFIG["accept_content"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = PLATFORM_QUEUE
+CELERY_TASK_ROUTES = ("footprint.celery.route_task",)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-runs": {"task": "footprint.sweep_stuck_runs", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Kept for reference by the admin/operator guide: brokers must not redeliver sooner.
+FOOTPRINT_LONGEST_JOB_S = LONGEST_JOB_S
+
+# ---------------------------------------------------------------------------------------
+# REST framework (the API itself comes later)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+}
+
+# ---------------------------------------------------------------------------------------
+# Logging: to stderr, the platform's decisions at INFO.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"level": env_str("DJANGO_LOG_LEVEL", "INFO"), "propagate": True}},
+}

@@ -1,0 +1,1 @@
+"""Ranking of published results per benchmark and hardware class."""

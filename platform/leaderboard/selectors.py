@@ -1,0 +1,221 @@
+"""The leaderboard of one benchmark on one hardware class.
+
+Every number on a row comes from one job: the submission and the reference were measured
+side by side on the same runner, so speed-up and the accuracy delta are ratios and
+differences within that job. Rows are ranked by measured speed-up among the entries that
+reach the benchmark's accuracy floor; the others are listed apart, unranked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from benchmarks.models import Benchmark, HardwareClass
+from django.db.models import OuterRef, Prefetch, Subquery
+from submissions.models import Figure, Run, Submission
+
+# Row attribute -> (figure name, unit) of the submission's figures.
+ROW_FIGURES: dict[str, tuple[str, str]] = {
+    "accuracy": ("accuracy", "fraction"),
+    "latency_p50_us": ("latency_p50", "us"),
+    "latency_p90_us": ("latency_p90", "us"),
+    "speedup": ("speedup", "ratio"),
+    "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
+    "compress_wall_s": ("compress_wall", "s"),
+}
+BASELINE_FIGURES: dict[str, tuple[str, str]] = {
+    "accuracy": ("accuracy", "fraction"),
+    "latency_p50_us": ("latency_p50", "us"),
+    "latency_p90_us": ("latency_p90", "us"),
+    "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
+}
+
+# Sort keys a page may ask for: key -> (row attribute, larger is better). "-key" reverses.
+SORT_KEYS: dict[str, tuple[str, bool]] = {
+    "speedup": ("speedup", True),
+    "accuracy": ("accuracy", True),
+    "accuracy_delta": ("accuracy_delta", True),
+    "latency_p50_us": ("latency_p50_us", False),
+    "latency_p90_us": ("latency_p90_us", False),
+    "serve_peak_memory_bytes": ("serve_peak_memory_bytes", False),
+    "compress_wall_s": ("compress_wall_s", False),
+    "name": ("name", False),
+    "finished_at": ("finished_at", False),
+}
+DEFAULT_SORT = "rank"
+
+
+@dataclass
+class LeaderboardRow:
+    submission: Submission
+    run: Run
+    name: str
+    owner_name: str
+    division: str
+    finished_at: datetime | None
+    meets_accuracy_floor: bool
+    rank: int | None = None
+    accuracy: float | None = None
+    accuracy_delta: float | None = None  # submission - reference, same job
+    latency_p50_us: float | None = None
+    latency_p90_us: float | None = None
+    speedup: float | None = None
+    serve_peak_memory_bytes: float | None = None
+    compress_wall_s: float | None = None
+    # Row attribute -> label (measured / estimated / declared) of the figure behind it.
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BaselineRow:
+    """The reference model, as measured in the most recent job on the board."""
+
+    run: Run
+    finished_at: datetime | None
+    stored_accuracy: float  # measured at import, what task.json says
+    accuracy: float | None = None
+    latency_p50_us: float | None = None
+    latency_p90_us: float | None = None
+    serve_peak_memory_bytes: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LeaderboardBoard:
+    benchmark: Benchmark
+    hardware_class: HardwareClass
+    sort: str  # the sort applied: "rank" or a SORT_KEYS key, with "-" when reversed
+    accuracy_floor_fraction: float
+    rows: list[LeaderboardRow]  # meeting the accuracy floor
+    under_floor: list[LeaderboardRow]  # listed apart, never ranked
+    baseline: BaselineRow | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows and not self.under_floor
+
+
+def _figures(run: Run) -> dict[tuple[str, str], Figure]:
+    return {(f.subject, f.name): f for f in run.result.figures.all()}
+
+
+def _pivot(target: object, figures: dict[tuple[str, str], Figure], subject: str, names: dict) -> None:
+    labels = target.labels  # type: ignore[attr-defined]
+    for attribute, (name, unit) in names.items():
+        figure = figures.get((subject, name))
+        # A figure in another unit than the contract's is not comparable: leave it out.
+        if figure is not None and figure.unit == unit:
+            setattr(target, attribute, figure.value)
+            labels[attribute] = figure.label
+
+
+def _default_key(row: LeaderboardRow) -> tuple:
+    # Measured speed-ups first, largest first; then accuracy; then who got there first.
+    measured = row.speedup is not None and row.labels.get("speedup") == Figure.LABEL_MEASURED
+    return (
+        0 if measured else 1,
+        -(row.speedup or 0.0) if measured else 0.0,
+        -(row.accuracy if row.accuracy is not None else -1.0),
+        row.finished_at.timestamp() if row.finished_at else float("inf"),
+        row.submission.pk,
+    )
+
+
+def _sorted(rows: list[LeaderboardRow], sort: str) -> list[LeaderboardRow]:
+    if sort == DEFAULT_SORT:
+        return sorted(rows, key=_default_key)
+    key = sort.lstrip("-")
+    attribute, larger_is_better = SORT_KEYS[key]
+    descending = larger_is_better != sort.startswith("-")
+    present = [r for r in rows if getattr(r, attribute) is not None]
+    missing = [r for r in rows if getattr(r, attribute) is None]
+    present.sort(key=lambda r: r.submission.pk)  # stable tie-break
+    present.sort(key=lambda r: getattr(r, attribute), reverse=descending)
+    # Rows without the figure go last whatever the direction.
+    return present + sorted(missing, key=_default_key)
+
+
+def normalize_sort(sort: str | None) -> str:
+    """The sort to apply: a known key (optionally "-key"), else the ranking."""
+    if sort and sort.lstrip("-") in SORT_KEYS and sort.count("-") <= 1:
+        return sort
+    return DEFAULT_SORT
+
+
+def leaderboard_rows(
+    *, benchmark: Benchmark, hardware_class: HardwareClass, sort: str | None = None
+) -> LeaderboardBoard:
+    """Published submissions' latest succeeded run on (benchmark, hardware class).
+
+    Two queries whatever the number of rows: the runs (with submission, owner and
+    result joined) and their figures.
+    """
+    latest = (
+        Run.objects.filter(
+            submission=OuterRef("submission"), hardware_class=hardware_class, state=Run.SUCCEEDED,
+            result__isnull=False,
+        )
+        .order_by("-finished_at", "-id")
+        .values("id")[:1]
+    )
+    runs = list(
+        Run.objects.filter(
+            submission__benchmark=benchmark,
+            submission__published=True,
+            hardware_class=hardware_class,
+            state=Run.SUCCEEDED,
+            id=Subquery(latest),
+        )
+        .select_related("submission__owner", "result")
+        .prefetch_related(Prefetch("result__figures", queryset=Figure.objects.all()))
+    )
+
+    rows: list[LeaderboardRow] = []
+    for run in runs:
+        submission = run.submission
+        row = LeaderboardRow(
+            submission=submission,
+            run=run,
+            name=submission.name,
+            owner_name=submission.owner.get_username(),
+            division=submission.division,
+            finished_at=run.finished_at,
+            meets_accuracy_floor=bool(run.result.meets_accuracy_floor),
+        )
+        figures = _figures(run)
+        _pivot(row, figures, Figure.SUBJECT_SUBMISSION, ROW_FIGURES)
+        reference = figures.get((Figure.SUBJECT_REFERENCE, "accuracy"))
+        if row.accuracy is not None and reference is not None:
+            row.accuracy_delta = row.accuracy - reference.value
+            row.labels["accuracy_delta"] = (
+                Figure.LABEL_MEASURED
+                if reference.label == row.labels["accuracy"] == Figure.LABEL_MEASURED
+                else Figure.LABEL_ESTIMATED
+            )
+        rows.append(row)
+
+    ranked = sorted([r for r in rows if r.meets_accuracy_floor], key=_default_key)
+    for position, row in enumerate(ranked, start=1):
+        measured = row.speedup is not None and row.labels.get("speedup") == Figure.LABEL_MEASURED
+        row.rank = position if measured else None
+    under_floor = [r for r in rows if not r.meets_accuracy_floor]
+
+    baseline = None
+    if runs:
+        newest = max(runs, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
+        baseline = BaselineRow(
+            run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy
+        )
+        _pivot(baseline, _figures(newest), Figure.SUBJECT_REFERENCE, BASELINE_FIGURES)
+
+    applied = normalize_sort(sort)
+    return LeaderboardBoard(
+        benchmark=benchmark,
+        hardware_class=hardware_class,
+        sort=applied,
+        accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
+        rows=_sorted(ranked, applied),
+        under_floor=_sorted(under_floor, applied),
+        baseline=baseline,
+    )

@@ -1,0 +1,411 @@
+"""Writes of the submissions app: create submissions, enqueue/dispatch/cancel runs, and
+ingest what the runners send back (progress, result documents)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+from typing import Any
+
+from benchmarks.models import Benchmark, HardwareClass
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from footprint.storage import storage_file_url
+
+from submissions.models import Figure, Result, Run, Submission
+from submissions.state import (
+    FAILED,
+    SUCCEEDED,
+    ConcurrentTransition,
+    IllegalTransition,
+    run_record_ignored,
+    run_report_progress,
+    run_transition,
+)
+
+log = logging.getLogger(__name__)
+
+JOB_SCHEMA = "footprint.job/1"
+JOB_TASK = "runners.execute_job"
+# Bytes of each phase's output the runner keeps (the end of it, where errors are).
+LOG_TAIL_BYTES = 8192
+# Accuracies are fractions of a count; this absorbs float rounding in floor * reference.
+_FLOOR_TOLERANCE = 1e-9
+
+
+# ---------------------------------------------------------------------------------------
+# Submissions and runs
+
+
+def submission_create(
+    *,
+    owner: AbstractBaseUser,
+    benchmark: Benchmark,
+    name: str,
+    description: str,
+    division: str,
+    tarball_path: str,
+    tarball_sha256: str,
+    size_bytes: int,
+    image_id: str,
+    published: bool = False,
+) -> Submission:
+    """Record an inspected, stored tarball as a submission and queue a run on every active
+    hardware class. The caller (upload view, seed_demo) checked the tarball already."""
+    if division not in (Submission.DIVISION_STANDARD, Submission.DIVISION_OWN):
+        raise ValueError(f"unknown division {division!r}; expected 'standard' or 'own'")
+    with transaction.atomic():
+        submission = Submission.objects.create(
+            owner=owner,
+            benchmark=benchmark,
+            name=name,
+            description=description,
+            division=division,
+            image_id=image_id,
+            tarball_sha256=tarball_sha256,
+            tarball_path=tarball_path,
+            tarball_size_bytes=size_bytes,
+            published=published,
+        )
+        for hardware_class in HardwareClass.objects.filter(active=True):
+            run_enqueue(submission=submission, hardware_class=hardware_class)
+    return submission
+
+
+def run_enqueue(*, submission: Submission, hardware_class: HardwareClass) -> Run:
+    """Queue a run of `submission` on `hardware_class`, or return the one already in flight.
+
+    The job is sent to the broker once the transaction commits, so that no task sees a
+    run that is not in the database yet.
+    """
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(submission=submission, hardware_class=hardware_class)
+    except IntegrityError:
+        # The partial unique constraint: a run of this pair is already in flight.
+        return Run.objects.get(
+            submission=submission, hardware_class=hardware_class, state__in=Run.ACTIVE_STATES
+        )
+    from submissions.tasks import dispatch_run
+
+    transaction.on_commit(lambda: _send_dispatch(dispatch_run, run.pk))
+    return run
+
+
+def _send_dispatch(dispatch_run: Any, run_id: int) -> None:
+    try:
+        dispatch_run.delay(run_id)
+    except Exception:
+        # The row is committed and stays queued with dispatched_at unset: the periodic
+        # sweep dispatches it again once the broker answers (runs_sweep_stuck).
+        log.exception("could not hand run %s to the broker; the sweep will retry", run_id)
+
+
+def job_spec_for_run(run: Run) -> dict[str, Any]:
+    """The `footprint.job/1` spec of a run (runners/README.md)."""
+    submission = run.submission
+    benchmark = submission.benchmark
+    hardware_class = run.hardware_class
+    return {
+        "schema": JOB_SCHEMA,
+        "run_id": run.pk,
+        "attempt": run.attempt,
+        "submission": {
+            "id": submission.pk,
+            "division": submission.division,
+            "image_id": submission.image_id,
+            "image_location": storage_file_url(submission.tarball_path),
+            "tarball_sha256": submission.tarball_sha256,
+        },
+        "benchmark": {
+            "slug": benchmark.slug,
+            "data_location": storage_file_url(benchmark.data_dir, folder=True),
+            "task": benchmark.task_document(threads=hardware_class.cores),
+        },
+        "hardware_class": hardware_class.job_document(),
+        "limits": {**benchmark.limits(), "log_tail_bytes": LOG_TAIL_BYTES},
+        "measurement": benchmark.measurement(),
+        "runtime_image": settings.FOOTPRINT_RUNTIME_IMAGE,
+    }
+
+
+def run_dispatch(*, run: Run) -> bool:
+    """Send a queued run's job to its hardware class's queue; False if nothing was sent.
+
+    Claims the run first with a conditional update on dispatched_at: the on-commit send
+    and the sweep's re-dispatch may both try, and a job sent twice is measured twice.
+    """
+    from footprint.celery import app
+
+    from runners.schema import validate_job
+
+    claimed = Run.objects.filter(pk=run.pk, state=Run.QUEUED, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now()
+    )
+    if claimed != 1:
+        log.info("run %s is not waiting for dispatch (state %s); nothing sent", run.pk, run.state)
+        return False
+    run.refresh_from_db()
+    try:
+        spec = validate_job(job_spec_for_run(run))
+    except Exception as exc:  # noqa: BLE001  (schema errors, unsafe storage paths, broken rows)
+        # A spec the runner would refuse is the platform's bug or a broken benchmark row:
+        # fail the run now with the reason rather than waiting for a runner to say so.
+        run_transition(
+            run=run,
+            to_state=FAILED,
+            reason=f"the platform could not build this run's job: {exc}",
+            failure_phase="staging",
+            failure_code="invalid_job_spec",
+        )
+        return False
+    try:
+        app.send_task(JOB_TASK, args=[spec], queue=run.hardware_class.queue)
+    except Exception:
+        Run.objects.filter(pk=run.pk, state=Run.QUEUED).update(dispatched_at=None)
+        raise
+    return True
+
+
+def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
+    """Cancel a queued run; raises IllegalTransition once a runner has started it."""
+    if run.state != Run.QUEUED:
+        raise IllegalTransition(f"only a queued run can be cancelled; this one is {run.state}")
+    # The job may already wait in the runner's queue: a runner that picks it up reports
+    # progress for a terminal run, which is recorded as ignored and changes nothing.
+    run_transition(run=run, to_state=Run.CANCELLED, reason=f"cancelled by {by.get_username()}")
+    return run
+
+
+def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str) -> None:
+    """footprint.run_progress: a runner says a job reached `state`."""
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        log.error("progress for run %s, which does not exist: %s %s", run_id, state, reason)
+        return
+    try:
+        run_report_progress(run=run, attempt=attempt, state=state, reason=reason)
+    except IllegalTransition as exc:
+        # The run changed under us (e.g. its result was ingested meanwhile).
+        run.refresh_from_db()
+        if run.is_terminal:
+            run_record_ignored(
+                run=run, to_state=state if state in dict(Run.STATE_CHOICES) else run.state,
+                reason=f"the runner reported {state!r} after the run had {run.state}: {reason}",
+            )
+        else:
+            log.error("run %s: refused progress report %r: %s", run_id, state, exc)
+    except ConcurrentTransition:
+        log.exception("run %s: progress report %r lost a race repeatedly", run_id, state)
+        raise
+
+
+# ---------------------------------------------------------------------------------------
+# Result documents
+
+
+class InvalidResult(ValueError):
+    """A result document that does not follow footprint.result/1 or contradicts itself."""
+
+
+def _log_tails(document: Any) -> dict[str, str]:
+    """The phases' log tails from any document, even one that failed validation."""
+    phases = document.get("phases") if isinstance(document, dict) else None
+    if not isinstance(phases, dict):
+        return {}
+    tails = {}
+    for phase, outcome in phases.items():
+        if isinstance(phase, str) and isinstance(outcome, dict) and isinstance(outcome.get("log_tail"), str):
+            tails[phase[:64]] = outcome["log_tail"][-65536:]
+    return tails
+
+
+def _figure_rows(document: dict[str, Any]) -> list[Figure]:
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for figure in document["figures"]:
+        key = (figure["subject"], figure["name"])
+        if key in seen:
+            raise InvalidResult(f"the figure {figure['name']!r} of the {figure['subject']} appears twice")
+        seen.add(key)
+        value = float(figure["value"])
+        if not math.isfinite(value):
+            raise InvalidResult(f"the figure {figure['name']!r} of the {figure['subject']} is {value}")
+        rows.append(
+            Figure(subject=figure["subject"], name=figure["name"], value=value,
+                   unit=figure["unit"], label=figure["label"])
+        )
+    return rows
+
+
+def result_meets_accuracy_floor(*, document: dict[str, Any], benchmark: Benchmark) -> bool:
+    """Submission accuracy >= floor fraction x reference accuracy measured in the same job."""
+    accuracy: dict[str, float] = {}
+    for figure in document["figures"]:
+        if figure["name"] == "accuracy" and figure["subject"] in ("submission", "reference"):
+            accuracy[figure["subject"]] = float(figure["value"])
+    for subject in ("submission", "reference"):
+        if subject not in accuracy:
+            raise InvalidResult(f"a succeeded result has no accuracy figure for the {subject}")
+    floor = benchmark.accuracy_floor_fraction * accuracy["reference"]
+    return accuracy["submission"] + _FLOOR_TOLERANCE >= floor
+
+
+def _runner_host(document: dict[str, Any]) -> str:
+    provenance = document.get("provenance") or {}
+    runner = provenance.get("runner")
+    host = runner.get("host") if isinstance(runner, dict) else provenance.get("runner_host")
+    return str(host)[:255] if host else ""
+
+
+def _validated(document: Any, run: Run) -> tuple[dict[str, Any], list[Figure], bool | None]:
+    from runners.schema import SchemaError, validate_result
+
+    try:
+        document = validate_result(document)
+    except SchemaError as exc:
+        raise InvalidResult(str(exc)) from None
+    figures = _figure_rows(document)
+    meets = None
+    if document["status"] == "succeeded":
+        meets = result_meets_accuracy_floor(document=document, benchmark=run.submission.benchmark)
+    return document, figures, meets
+
+
+def run_ingest_result(*, document: Any) -> Run | None:
+    """footprint.run_result: store a runner's result document and finish the run.
+
+    Result, figures, log tails and the final transition are one transaction. A document
+    that is not valid fails the run with the validation error (never dropped); one for a
+    run that already finished is ignored and logged.
+    """
+    run_id = document.get("run_id") if isinstance(document, dict) else None
+    if not isinstance(run_id, int) or isinstance(run_id, bool):
+        log.error("a result document names no run; it cannot be recorded: %.2000r", document)
+        return None
+    run = Run.objects.select_related("submission__benchmark").filter(pk=run_id).first()
+    if run is None:
+        log.error("a result document for run %s, which does not exist: %.2000r", run_id, document)
+        return None
+    if run.is_terminal:
+        run_record_ignored(
+            run=run, to_state=run.state,
+            reason=f"a result document arrived after the run had {run.state}",
+        )
+        return run
+
+    try:
+        valid, figures, meets = _validated(document, run)
+    except InvalidResult as exc:
+        with transaction.atomic():
+            _finish(
+                run=run, to_state=FAILED, logs=_log_tails(document),
+                reason=f"the runner sent an invalid result document: {exc}",
+                failure_phase="result", failure_code="invalid_result_document",
+                runner_host=_runner_host(document) if isinstance(document, dict) else "",
+            )
+        return run
+
+    with transaction.atomic():
+        if valid["status"] == "succeeded":
+            finished = _finish(
+                run=run, to_state=SUCCEEDED, logs=_log_tails(valid),
+                reason="the runner sent its result", runner_host=_runner_host(valid),
+            )
+        else:
+            failure = valid["failure"]
+            finished = _finish(
+                run=run, to_state=FAILED, logs=_log_tails(valid), reason=failure["reason"],
+                failure_phase=failure["phase"], failure_code=failure["code"],
+                runner_host=_runner_host(valid),
+            )
+        if not finished:
+            return run
+        result = Result.objects.create(
+            run=run,
+            schema=valid["schema"],
+            document=valid,
+            provenance=valid["provenance"],
+            meets_accuracy_floor=meets,
+        )
+        for figure in figures:
+            figure.result = result
+        Figure.objects.bulk_create(figures)
+    return run
+
+
+def _finish(
+    *, run: Run, to_state: str, logs: dict[str, str], reason: str,
+    failure_phase: str = "", failure_code: str = "", runner_host: str = "",
+) -> bool:
+    """Move the run to its final state and keep its log tails; False if it had finished."""
+    try:
+        record = run_transition(
+            run=run, to_state=to_state, reason=reason, failure_phase=failure_phase,
+            failure_code=failure_code, runner_host=runner_host or None,
+        )
+    except IllegalTransition:
+        record = None
+    if record is None:
+        # Another delivery of the same result (or the sweeper) finished it meanwhile:
+        # run_transition re-read the run and found it finished (in this state or another).
+        run.refresh_from_db()
+        run_record_ignored(
+            run=run, to_state=run.state,
+            reason=f"a result document arrived after the run had {run.state}",
+        )
+        return False
+    Run.objects.filter(pk=run.pk).update(logs=logs)
+    run.logs = logs
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Periodic sweep
+
+
+def runs_sweep_stuck(*, now: Any = None) -> dict[str, int]:
+    """Fail runs whose runner went silent; re-dispatch queued runs that never left.
+
+    A started run reports at each phase; silence longer than its benchmark's limits plus
+    a margin means the runner died without its job being redelivered. Queued runs stay
+    queued however old (no runner may exist yet: the runners page explains that), except
+    that a job never handed to the broker is handed again.
+    """
+    now = now or timezone.now()
+    margin_s = settings.FOOTPRINT_STUCK_RUN_MARGIN_S
+    failed = 0
+    running = Run.objects.filter(state__in=Run.RUNNING_STATES).select_related("submission__benchmark")
+    for run in running:
+        silence_s = run.submission.benchmark.longest_silence_s(margin_s=margin_s)
+        if run.updated > now - timedelta(seconds=silence_s):
+            continue
+        try:
+            record = run_transition(
+                run=run,
+                to_state=FAILED,
+                reason=(
+                    f"the runner stopped reporting: no progress for {silence_s} s while "
+                    f"{run.state} (longer than the benchmark's limits allow); its host "
+                    f"{run.runner_host or '(unknown)'} may have crashed or lost the broker"
+                ),
+                failure_phase=run.state,
+                failure_code="runner_silent",
+            )
+        except IllegalTransition:
+            continue  # it finished meanwhile
+        failed += record is not None
+
+    redispatched = 0
+    cutoff = now - timedelta(seconds=settings.FOOTPRINT_REDISPATCH_AFTER_S)
+    from submissions.tasks import dispatch_run
+
+    for run_id in Run.objects.filter(
+        state=Run.QUEUED, dispatched_at__isnull=True, created__lt=cutoff
+    ).values_list("pk", flat=True):
+        _send_dispatch(dispatch_run, run_id)
+        redispatched += 1
+    return {"failed": failed, "redispatched": redispatched}

@@ -1,0 +1,54 @@
+"""Celery entry points of the submissions app: each loads rows and calls a service.
+
+The footprint.* names are the interface with the runners (runners/README.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from submissions import services
+from submissions.models import Run
+from submissions.state import ConcurrentTransition
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="footprint.dispatch_run")
+def dispatch_run(run_id: int) -> None:
+    run = Run.objects.select_related("submission__benchmark", "hardware_class").filter(pk=run_id).first()
+    if run is None:
+        log.error("dispatch of run %s, which does not exist", run_id)
+        return
+    services.run_dispatch(run=run)
+
+
+@shared_task(
+    name="footprint.run_progress",
+    autoretry_for=(ConcurrentTransition,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_progress(run_id: int, attempt: int, state: str, reason: str) -> None:
+    services.run_progress_receive(run_id=run_id, attempt=attempt, state=state, reason=str(reason))
+
+
+@shared_task(
+    name="footprint.run_result",
+    autoretry_for=(ConcurrentTransition,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_result(document: Any) -> None:
+    services.run_ingest_result(document=document)
+
+
+@shared_task(name="footprint.sweep_stuck_runs")
+def sweep_stuck_runs() -> dict[str, int]:
+    counts = services.runs_sweep_stuck()
+    if any(counts.values()):
+        log.warning("stuck-run sweep: %s", counts)
+    return counts

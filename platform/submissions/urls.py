@@ -1,0 +1,24 @@
+"""URLs of the submission and run pages, and of the accounts researchers submit with."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from footprint.views import signup
+from submissions import views
+
+urlpatterns = [
+    path("submissions/new/", views.submission_new, name="submission-new"),
+    path("submissions/<int:submission_id>/", views.submission_detail, name="submission-detail"),
+    path(
+        "submissions/<int:submission_id>/publish/",
+        views.submission_publish,
+        name="submission-publish",
+    ),
+    path("runs/<int:run_id>/", views.run_page, name="run-detail"),
+    path("runs/<int:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", signup, name="signup"),
+]

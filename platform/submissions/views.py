@@ -1,0 +1,197 @@
+"""Pages of submissions and runs: upload, submission, run; publish and cancel actions."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from footprint.storage import footprint_storage
+from submissions.forms import PublishForm, SubmissionUploadForm
+from submissions.models import Run, Submission
+from submissions.selectors import (
+    run_detail,
+    run_result_figures,
+    submission_can_edit,
+    submission_can_view,
+    submission_runs,
+)
+from submissions.services import run_cancel, submission_create
+from submissions.state import IllegalTransition
+from submissions.uploads import (
+    store_submission_tarball,
+    upload_rejection,
+    use_capped_upload_handler,
+)
+
+log = logging.getLogger(__name__)
+
+# The run page shows at most this much of each phase's output (its end, where errors are).
+LOG_TAIL_DISPLAY_CHARS = 16384
+# Phases in the order they run; others (a future contract's) follow in name order.
+PHASE_ORDER = ("staging", "compress", "serve_reference", "serve_submission", "serve_null")
+# Seconds between reloads of the page of a run that is not finished.
+RUN_REFRESH_S = 5
+
+
+def _discard_uploads(request: HttpRequest) -> None:
+    # Closing a temporary upload deletes its file: a refused tarball leaves nothing behind.
+    for uploaded in request.FILES.values():
+        uploaded.close()
+
+
+@csrf_exempt
+@login_required
+def submission_new(request: HttpRequest) -> HttpResponse:
+    # The capped handler must be in place before anything reads the body, and the CSRF
+    # middleware reads it; so CSRF is checked inside, once the handler is set.
+    use_capped_upload_handler(request)
+    return _submission_new(request)
+
+
+@csrf_protect
+def _submission_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "submissions/submission_new.html", {"form": SubmissionUploadForm()})
+    form = SubmissionUploadForm(
+        request.POST, request.FILES, upload_rejection=upload_rejection(request)
+    )
+    if not form.is_valid():
+        _discard_uploads(request)
+        return render(request, "submissions/submission_new.html", {"form": form}, status=400)
+    assert form.image is not None  # set by a valid form's clean_tarball
+    stored = store_submission_tarball(form.cleaned_data["tarball"])
+    try:
+        submission = submission_create(
+            owner=request.user,
+            benchmark=form.cleaned_data["benchmark"],
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            division=form.cleaned_data["division"],
+            tarball_path=stored.path_relative,
+            tarball_sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            image_id=form.image.image_id,
+        )
+    except Exception:
+        # No row points to the file: remove it rather than leave an orphan in storage.
+        footprint_storage().delete(stored.path_relative)
+        raise
+    runs = submission.runs.count()
+    messages.success(
+        request,
+        f"Uploaded image {form.image.image_id[:19]}; {runs} run{'s' if runs != 1 else ''} queued."
+        if runs
+        else "Uploaded. No hardware class is active, so no run is queued yet.",
+    )
+    return redirect("submission-detail", submission_id=submission.pk)
+
+
+def _visible_submission(request: HttpRequest, submission_id: int) -> Submission:
+    submission = get_object_or_404(
+        Submission.objects.select_related("owner", "benchmark"), pk=submission_id
+    )
+    # Unpublished submissions are private: a 404, so that their existence is not revealed.
+    if not submission_can_view(request.user, submission):
+        raise Http404("no such submission")
+    return submission
+
+
+def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _visible_submission(request, submission_id)
+    runs = submission_runs(submission=submission)
+    return render(
+        request,
+        "submissions/submission_detail.html",
+        {
+            "submission": submission,
+            "runs": runs,
+            "can_edit": submission_can_edit(request.user, submission),
+            "refresh_s": RUN_REFRESH_S * 2 if any(not run.is_terminal for run in runs) else None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def submission_publish(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _visible_submission(request, submission_id)
+    if not submission_can_edit(request.user, submission):
+        raise Http404("no such submission")
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        published = form.cleaned_data["published"]
+        # The leaderboard is computed when read, so the flag is the whole change.
+        Submission.objects.filter(pk=submission.pk).update(published=published)
+        messages.success(
+            request,
+            "Published: its results appear on the leaderboard."
+            if published
+            else "Unpublished: only you can see it now.",
+        )
+    return redirect("submission-detail", submission_id=submission.pk)
+
+
+def _visible_run(request: HttpRequest, run_id: int) -> Run:
+    run = run_detail(run_id=run_id)
+    if run is None or not submission_can_view(request.user, run.submission):
+        raise Http404("no such run")
+    return run
+
+
+def _log_tails(run: Run) -> list[dict[str, object]]:
+    logs = run.logs if isinstance(run.logs, dict) else {}
+    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    tails = []
+    for phase in sorted(logs, key=lambda name: (order.get(name, len(order)), name)):
+        text = logs[phase] if isinstance(logs[phase], str) else ""
+        tails.append(
+            {
+                "phase": phase,
+                # Rendered with autoescaping: this is untrusted output of a submission.
+                "text": text[-LOG_TAIL_DISPLAY_CHARS:],
+                "cut": len(text) > LOG_TAIL_DISPLAY_CHARS,
+            }
+        )
+    return tails
+
+
+def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    return render(
+        request,
+        "submissions/run_detail.html",
+        {
+            "run": run,
+            "submission": run.submission,
+            "transitions": list(run.transitions.all()),
+            "figures": run_result_figures(run=run),
+            "log_tails": _log_tails(run),
+            "can_edit": submission_can_edit(request.user, run.submission),
+            "refresh_s": None if run.is_terminal else RUN_REFRESH_S,
+        },
+    )
+
+
+@require_POST
+@login_required
+def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    if not submission_can_edit(request.user, run.submission):
+        raise Http404("no such run")
+    try:
+        run_cancel(run=run, by=request.user)
+    except IllegalTransition as exc:
+        messages.error(request, f"The run was not cancelled: {exc}.")
+    else:
+        messages.success(request, f"Run {run.pk} cancelled.")
+    next_url = request.POST.get("next")
+    if next_url == "submission":
+        return redirect("submission-detail", submission_id=run.submission_id)
+    return redirect(reverse("run-detail", args=[run.pk]))

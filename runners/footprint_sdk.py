@@ -1,0 +1,305 @@
+"""Footprint submitter SDK and wire protocol, contract `footprint.contract/1`.
+
+One file, Python standard library + numpy only: copy it into your image. The protocol is
+specified in docs/submission-contract.md; this module is its reference implementation,
+used by the harness on the runner too.
+
+    import footprint_sdk
+    footprint_sdk.serve(lambda batch: my_model(batch).argmax(axis=1))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import numpy as np
+
+CONTRACT = "footprint.contract/1"
+READY, REQUEST, REPLY, ERROR, SHUTDOWN = 1, 2, 3, 4, 5
+FRAME_TYPES = {READY: "ready", REQUEST: "request", REPLY: "reply", ERROR: "error", SHUTDOWN: "shutdown"}
+MAX_FRAME_BYTES = 64 * 1024 * 1024  # largest value of the length field
+ALLOWED_DTYPES = ("<f4", "<f8", "<f2", "<i8", "<i4", "|u1")
+_ITEMSIZE = {d: np.dtype(d).itemsize for d in ALLOWED_DTYPES}
+MAX_NDIM = 8
+DEFAULT_SOCKET = "/footprint/sock/serve.sock"
+MAX_ERROR_TEXT_BYTES = 16 * 1024
+
+_LENGTH = struct.Struct(">I")
+_HEADER = struct.Struct(">IBQ")  # length, type, request id
+_HEADER_AFTER_LENGTH = 9  # type + request id: counted by the length field
+# Below this size one copy into a single buffer is cheaper than a second syscall.
+_SMALL_PAYLOAD_BYTES = 64 * 1024
+
+
+class ProtocolError(Exception):
+    """A frame or an array that does not follow the contract; the message says how."""
+
+
+# ---- arrays ------------------------------------------------------------------------------
+
+
+# The latency path encodes and decodes arrays of a handful of (dtype, shape) pairs, ~10 us
+# per round trip in all: their headers are parsed and validated once, then looked up.
+_ENCODED_PREFIXES: dict[tuple[np.dtype, tuple[int, ...]], bytes] = {}
+_DECODED_PREFIXES: dict[bytes, tuple[np.dtype, tuple[int, ...], int]] = {}
+_MAX_CACHED_PREFIXES = 256
+
+
+def _remember(cache: dict, key: Any, value: Any) -> None:
+    if len(cache) >= _MAX_CACHED_PREFIXES:
+        cache.clear()  # a peer cycling through shapes must not grow memory without bound
+    cache[key] = value
+
+
+def _array_parts(a: Any) -> tuple[bytes, bytes | memoryview]:
+    """The encoding of `a` as (prefix, data); large data is a view, not a copy."""
+    a = np.asarray(a)
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)  # keeps 0-d arrays 0-d, unlike calling it unconditionally
+    prefix = _ENCODED_PREFIXES.get((a.dtype, a.shape))
+    if prefix is None:
+        dtype = a.dtype.str
+        if dtype not in ALLOWED_DTYPES:
+            raise ProtocolError(
+                f"arrays of dtype {dtype!r} ({a.dtype}) cannot be sent; "
+                f"convert to one of {', '.join(ALLOWED_DTYPES)}"
+            )
+        if a.ndim > MAX_NDIM:
+            raise ProtocolError(f"array has {a.ndim} dimensions; the contract allows at most {MAX_NDIM}")
+        if any(d > 0xFFFFFFFF for d in a.shape):
+            raise ProtocolError(f"array shape {a.shape} has a dimension above 2**32 - 1")
+        prefix = struct.pack(f">B{len(dtype)}sB{a.ndim}I", len(dtype), dtype.encode(), a.ndim, *a.shape)
+        _remember(_ENCODED_PREFIXES, (a.dtype, a.shape), prefix)
+    if a.nbytes <= _SMALL_PAYLOAD_BYTES:
+        return prefix, a.tobytes()  # copying a few bytes is cheaper than a memoryview
+    return prefix, memoryview(a).cast("B")
+
+
+def encode_array(a: Any) -> bytes:
+    """Encode an array: dtype string, ndim, uint32 dimensions, data in C order."""
+    prefix, data = _array_parts(a)
+    return prefix + data
+
+
+def _parse_prefix(buf: bytes | bytearray | memoryview, size: int) -> tuple[bytes, tuple]:
+    n = buf[0]
+    if size < 2 + n:
+        raise ProtocolError(f"array payload of {size} bytes is cut inside its dtype string")
+    try:
+        dtype = bytes(buf[1 : 1 + n]).decode("ascii")
+    except UnicodeDecodeError:
+        raise ProtocolError("array dtype string is not ASCII") from None
+    if dtype not in ALLOWED_DTYPES:
+        raise ProtocolError(f"unknown dtype {dtype!r}; the contract allows {', '.join(ALLOWED_DTYPES)}")
+    ndim = buf[1 + n]
+    if ndim > MAX_NDIM:
+        raise ProtocolError(f"array has ndim {ndim}; the contract allows at most {MAX_NDIM}")
+    offset = 2 + n + 4 * ndim
+    if size < offset:
+        raise ProtocolError(f"array payload of {size} bytes is cut inside its {ndim} dimensions")
+    shape = struct.unpack_from(f">{ndim}I", buf, 2 + n)
+    count = 1
+    for d in shape:
+        count *= d
+    return bytes(buf[:offset]), (np.dtype(dtype), shape, offset + count * _ITEMSIZE[dtype])
+
+
+def decode_array(buf: bytes | bytearray | memoryview) -> np.ndarray:
+    """Decode exactly one array; the array shares `buf`'s memory (writable if `buf` is)."""
+    if isinstance(buf, memoryview) and buf.format != "B":
+        buf = buf.cast("B")
+    size = len(buf)
+    if size < 2:
+        raise ProtocolError(f"array payload of {size} bytes is too short for a dtype string and ndim")
+    n = buf[0]
+    offset = 2 + n + 4 * buf[1 + n] if size > 1 + n else size + 1
+    known = _DECODED_PREFIXES.get(bytes(buf[:offset])) if offset <= size else None
+    if known is None:
+        key, known = _parse_prefix(buf, size)
+        _remember(_DECODED_PREFIXES, key, known)
+    dtype, shape, expected = known
+    if size != expected:
+        kind = "trailing bytes after" if size > expected else "missing bytes of"
+        raise ProtocolError(
+            f"array of dtype {dtype.str!r} and shape {list(shape)} needs {expected} bytes, "
+            f"the payload has {size} ({kind} the data)"
+        )
+    return np.ndarray(shape, dtype=dtype, buffer=buf, offset=offset)
+
+
+# ---- frames ------------------------------------------------------------------------------
+
+
+def send_frame(sock: socket.socket, frame_type: int, request_id: int, payload: bytes = b"") -> None:
+    """Send one frame. `payload` is any bytes-like object."""
+    _send(sock, frame_type, request_id, (payload,))
+
+
+def send_array(sock: socket.socket, frame_type: int, request_id: int, a: Any) -> None:
+    """Send one frame whose payload is an encoded array, without copying large data twice."""
+    _send(sock, frame_type, request_id, _array_parts(a))
+
+
+def _send(sock: socket.socket, frame_type: int, request_id: int, parts: tuple) -> None:
+    size = sum(len(p) for p in parts)
+    if size + _HEADER_AFTER_LENGTH > MAX_FRAME_BYTES:
+        raise ProtocolError(f"payload of {size} bytes exceeds the frame limit of {MAX_FRAME_BYTES} bytes")
+    header = _HEADER.pack(size + _HEADER_AFTER_LENGTH, frame_type, request_id)
+    if size <= _SMALL_PAYLOAD_BYTES:
+        sock.sendall(b"".join((header, *parts)))  # one syscall: the latency path
+    else:
+        sock.sendall(header)
+        for part in parts:
+            sock.sendall(part)
+
+
+def _recv_rest(sock: socket.socket, buf: bytearray, got: int, what: str) -> None:
+    """Fill `buf` after a first recv_into() returned `got` bytes (0 at a frame boundary)."""
+    size = len(buf)
+    if got == 0 and what == "header":
+        raise EOFError("the peer closed the connection")
+    view = memoryview(buf)
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            raise ConnectionError(f"the connection closed after {got} of {size} bytes of a frame's {what}")
+        got += n
+
+
+def recv_frame(sock: socket.socket) -> tuple[int, int, bytearray]:
+    """Receive one frame as (type, request id, payload).
+
+    EOFError: the peer closed between frames. ConnectionError: it closed inside a frame.
+    ProtocolError: the header is not valid. The payload is a fresh writable bytearray.
+    """
+    header = bytearray(_HEADER.size)
+    got = sock.recv_into(header)
+    if got < _HEADER.size:  # rare: a frame split across reads, or a closed connection
+        _recv_rest(sock, header, got, "header")
+    length, frame_type, request_id = _HEADER.unpack(header)
+    if length < _HEADER_AFTER_LENGTH:
+        raise ProtocolError(
+            f"frame of {length} bytes is shorter than its header "
+            f"({_HEADER_AFTER_LENGTH} bytes of type and request id)"
+        )
+    if length > MAX_FRAME_BYTES:
+        raise ProtocolError(
+            f"frame length {length} exceeds the limit of {MAX_FRAME_BYTES} bytes "
+            f"(header bytes {bytes(header[:4]).hex()}: is the peer speaking this protocol?)"
+        )
+    if frame_type not in FRAME_TYPES:
+        raise ProtocolError(f"unknown frame type {frame_type}; expected 1 to 5")
+    payload = bytearray(length - _HEADER_AFTER_LENGTH)
+    if payload:
+        got = sock.recv_into(payload)
+        if got < len(payload):
+            _recv_rest(sock, payload, got, "payload")
+    return frame_type, request_id, payload
+
+
+# ---- server ------------------------------------------------------------------------------
+
+
+def _error_text(text: str) -> bytes:
+    return text.encode("utf-8", "replace")[:MAX_ERROR_TEXT_BYTES]
+
+
+def serve(
+    predict_fn: Callable[[np.ndarray], Any], *, socket_path: str | None = None, info: str | None = None
+) -> None:
+    """Serve `predict_fn` to the harness until it shuts down or disconnects.
+
+    `predict_fn` gets a batch `[B, *input.shape]` and returns class indices `[B]` or scores
+    `[B, num_classes]`. If it raises, the harness receives the error text and this process
+    exits with status 1: a broken model fails the run with its own message.
+    """
+    path = socket_path or os.environ.get("FOOTPRINT_SOCKET") or DEFAULT_SOCKET
+    if os.path.lexists(path):
+        os.unlink(path)  # stale file from an earlier start: bind() would fail on it
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    # The harness runs as another user than the container; the folder itself is private.
+    os.chmod(path, 0o666)
+    listener.listen(1)
+    conn, _ = listener.accept()
+    listener.close()
+    with conn:
+        ready = {"contract": CONTRACT, "server": info or "footprint_sdk"}
+        send_frame(conn, READY, 0, json.dumps(ready).encode())
+        while True:
+            try:
+                frame_type, request_id, payload = recv_frame(conn)
+            except (EOFError, ConnectionError):
+                return  # the harness went away: nothing left to answer
+            except ProtocolError as exc:
+                _fail(conn, 0, f"the server received a malformed frame: {exc}")
+            if frame_type == SHUTDOWN:
+                return
+            if frame_type != REQUEST:
+                _fail(conn, request_id, f"the server expected a request, got a {FRAME_TYPES[frame_type]} frame")
+            try:
+                batch = decode_array(payload)
+            except ProtocolError as exc:
+                _fail(conn, request_id, f"the server received a malformed request: {exc}")
+            try:
+                result = np.asarray(predict_fn(batch))
+            except Exception as exc:
+                traceback.print_exc()
+                _fail(conn, request_id, f"predict failed: {type(exc).__name__}: {exc}")
+            try:
+                send_array(conn, REPLY, request_id, result)
+            except ProtocolError as exc:
+                _fail(conn, request_id, f"predict returned a reply that cannot be sent: {exc}")
+
+
+def _fail(conn: socket.socket, request_id: int, text: str) -> NoReturn:
+    print(text, file=sys.stderr, flush=True)
+    try:
+        send_frame(conn, ERROR, request_id, _error_text(text))
+    except OSError:
+        pass  # the harness is gone; the exit status and the log still say why
+    raise SystemExit(1)
+
+
+# ---- compress helpers --------------------------------------------------------------------
+
+
+def read_task(path: str = "/footprint/in/task.json") -> dict:
+    """The task of the `compress` phase (see the contract for its fields)."""
+    with open(path, encoding="utf-8") as f:
+        task = json.load(f)
+    if not isinstance(task, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    return task
+
+
+def write_method(name: str, *, out_dir: str = "/footprint/out", **fields: Any) -> str:
+    """Write `method.json` (name and any other fields) and return its path."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("method.json needs a non-empty `name`")
+    text = json.dumps({"name": name, **fields}, indent=2, allow_nan=False)
+    if len(text.encode()) > 1024 * 1024:
+        raise ValueError(f"method.json would be {len(text.encode())} bytes; the limit is 1 MiB")
+    path = os.path.join(out_dir, "method.json")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    return path
+
+
+def threads() -> int:
+    """How many threads the job gives this container (env FOOTPRINT_THREADS, default 1)."""
+    raw = os.environ.get("FOOTPRINT_THREADS", "1")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"FOOTPRINT_THREADS={raw!r} is not an integer") from None
+    if value < 1:
+        raise ValueError(f"FOOTPRINT_THREADS={value} must be at least 1")
+    return value

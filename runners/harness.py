@@ -1,0 +1,396 @@
+"""Client side of the serve protocol: readiness, accuracy, single-stream latency, placement.
+
+The harness owns the clock and the labels; the server only sees inputs. Nothing here knows
+about Docker: the job code starts the server (in a container, or as a plain process in
+tests) and hands this module a socket path and a way to tell whether the server still runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import numpy as np
+
+from runners import footprint_sdk as sdk
+
+# AF_UNIX paths are limited to 107 bytes on Linux; longer ones are reached through the
+# folder's /proc/self/fd entry (staging folders can sit deep in a runner's work tree).
+_MAX_UNIX_PATH_BYTES = 107
+_READY_POLL_S = 0.01
+
+
+class HarnessError(Exception):
+    """A failure of the server under test, with a stable `code` and a human `reason`."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+def _connect_unix(sock: socket.socket, path: str) -> None:
+    if len(os.fsencode(path)) <= _MAX_UNIX_PATH_BYTES:
+        sock.connect(path)
+        return
+    folder, name = os.path.split(path)
+    fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+    try:
+        sock.connect(f"/proc/self/fd/{fd}/{name}")
+    finally:
+        os.close(fd)
+
+
+class ServeClient:
+    """One connection to a server that follows the contract. Not thread-safe."""
+
+    def __init__(self, sock: socket.socket, ready_info: dict, *, request_timeout_s: float = 30.0) -> None:
+        self._sock = sock
+        self.ready_info = ready_info
+        self.request_timeout_s = request_timeout_s
+        self._next_id = 1
+        self._broken: HarnessError | None = None
+
+    @classmethod
+    def connect(
+        cls,
+        socket_path: str,
+        *,
+        ready_timeout_s: float,
+        is_alive: Callable[[], bool] | None = None,
+        request_timeout_s: float = 30.0,
+    ) -> ServeClient:
+        """Wait until the server listens on `socket_path` and has sent its ready frame."""
+        deadline = time.monotonic() + ready_timeout_s
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            last_error = "nothing listens on the socket"
+            while True:
+                if is_alive is not None and not is_alive():
+                    raise HarnessError("serve_exited", "the server exited before it became ready")
+                try:
+                    _connect_unix(sock, socket_path)
+                    break
+                # Not listening yet; PermissionError too: the SDK opens the socket's mode
+                # to other users just after bind().
+                except (FileNotFoundError, ConnectionRefusedError, PermissionError) as exc:
+                    last_error = f"{type(exc).__name__}: {exc.strerror}"
+                if time.monotonic() >= deadline:
+                    raise _not_ready(ready_timeout_s, f"last attempt to connect: {last_error}")
+                time.sleep(_READY_POLL_S)
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                frame_type, _, payload = sdk.recv_frame(sock)
+            except TimeoutError:
+                raise _not_ready(ready_timeout_s, "it accepted the connection but sent no ready frame") from None
+            except (EOFError, ConnectionError):
+                raise HarnessError(
+                    "serve_closed", "the server closed the connection before sending its ready frame"
+                ) from None
+            except sdk.ProtocolError as exc:
+                raise HarnessError("serve_protocol_error", f"instead of a ready frame: {exc}") from None
+            ready_info = _parse_ready(frame_type, payload)
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return cls(sock, ready_info, request_timeout_s=request_timeout_s)
+
+    @property
+    def request_timeout_s(self) -> float:
+        return self._request_timeout_s
+
+    @request_timeout_s.setter
+    def request_timeout_s(self, value: float) -> None:
+        # A kernel receive timeout instead of socket.settimeout(): the latter makes every
+        # recv a poll() plus a recv(), one more syscall on a path that takes ~10 us.
+        self._request_timeout_s = value
+        seconds = int(value)
+        micros = int((value - seconds) * 1_000_000)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds, micros))
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(seconds, micros))
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Send one request and return the server's reply array (not yet checked)."""
+        if self._broken is not None:
+            raise self._broken
+        request_id = self._next_id
+        self._next_id += 1
+        try:
+            # A ProtocolError from here is the caller's (an input dtype outside the contract).
+            sdk.send_array(self._sock, sdk.REQUEST, request_id, batch)
+        except BlockingIOError:
+            self._fail("serve_timeout", f"the server took no request data for {self.request_timeout_s:g} s")
+        except (ConnectionError, EOFError) as exc:
+            self._fail("serve_closed", f"the connection closed while sending request {request_id}: {exc}")
+        try:
+            frame_type, reply_id, payload = sdk.recv_frame(self._sock)
+        except BlockingIOError:  # SO_RCVTIMEO expired
+            self._fail("serve_timeout", f"the server did not answer request {request_id} within "
+                       f"{self.request_timeout_s:g} s")
+        except (EOFError, ConnectionError) as exc:
+            self._fail("serve_closed", f"the connection closed while waiting for request {request_id}: {exc}")
+        except sdk.ProtocolError as exc:
+            self._fail("serve_protocol_error", f"while waiting for the reply to request {request_id}: {exc}")
+        if frame_type == sdk.REPLY and reply_id == request_id:
+            try:
+                return sdk.decode_array(payload)
+            except sdk.ProtocolError as exc:
+                self._fail("serve_protocol_error", f"the reply to request {request_id} is malformed: {exc}")
+        if frame_type == sdk.ERROR:
+            text = bytes(payload).decode("utf-8", "replace")
+            self._fail("serve_error", f"the server reported an error: {text}")
+        self._fail(
+            "serve_protocol_error",
+            f"expected a reply to request {request_id}, got a {sdk.FRAME_TYPES[frame_type]} frame "
+            f"for request {reply_id}",
+        )
+
+    def _fail(self, code: str, reason: str) -> NoReturn:
+        # After any failure the stream position is unknown: refuse further requests.
+        self._broken = HarnessError(code, reason)
+        raise self._broken
+
+    def shutdown(self) -> None:
+        """Ask the server to exit (status 0) and close the connection."""
+        try:
+            if self._broken is None:
+                sdk.send_frame(self._sock, sdk.SHUTDOWN, 0)
+        except OSError:
+            pass  # the server is already gone; its exit status tells the rest
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> ServeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _not_ready(timeout_s: float, detail: str) -> HarnessError:
+    return HarnessError(
+        "serve_not_ready",
+        f"the server did not become ready within {timeout_s:g} s: {detail} "
+        f"(it must listen on FOOTPRINT_SOCKET and send a ready frame)",
+    )
+
+
+def _timeval(seconds: int, micros: int) -> bytes:
+    return struct.pack("@ll", seconds, micros)
+
+
+def _parse_ready(frame_type: int, payload: bytearray) -> dict:
+    if frame_type != sdk.READY:
+        raise HarnessError(
+            "serve_protocol_error",
+            f"the server's first frame must be ready (type 1), got {sdk.FRAME_TYPES[frame_type]}",
+        )
+    try:
+        info = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HarnessError("serve_protocol_error", f"the ready frame is not UTF-8 JSON: {exc}") from None
+    if not isinstance(info, dict):
+        raise HarnessError("serve_protocol_error", "the ready frame must hold a JSON object")
+    if info.get("contract") != sdk.CONTRACT:
+        raise HarnessError(
+            "serve_protocol_error",
+            f"the server speaks contract {info.get('contract')!r}; this runner speaks {sdk.CONTRACT!r}",
+        )
+    return info
+
+
+# ---- accuracy ----------------------------------------------------------------------------
+
+
+def predictions_from_reply(reply: np.ndarray, batch_size: int, num_classes: int) -> np.ndarray:
+    """Class indices (int64, `[B]`) from a reply of indices `[B]` or scores `[B, num_classes]`."""
+    kind = reply.dtype.kind
+    if reply.ndim == 1 and kind in "iu" and reply.shape[0] == batch_size:
+        predictions = reply.astype(np.int64, copy=False)
+        if predictions.size and (predictions.min() < 0 or predictions.max() >= num_classes):
+            bad = predictions[(predictions < 0) | (predictions >= num_classes)][0]
+            raise HarnessError(
+                "serve_bad_reply", f"the reply holds class index {bad}, outside [0, {num_classes})"
+            )
+        return predictions
+    if reply.ndim == 2 and kind == "f" and reply.shape == (batch_size, num_classes):
+        return reply.argmax(axis=1).astype(np.int64, copy=False)
+    raise HarnessError(
+        "serve_bad_reply",
+        f"for a batch of {batch_size} the reply must be class indices of shape [{batch_size}] "
+        f"(integer dtype) or scores of shape [{batch_size}, {num_classes}] (float dtype); "
+        f"got shape {list(reply.shape)} of dtype {reply.dtype}",
+    )
+
+
+@dataclass(frozen=True)
+class AccuracyResult:
+    accuracy: float
+    predictions: np.ndarray  # int64, one per test sample, in the split's order
+
+
+def measure_accuracy(
+    client: ServeClient, x: np.ndarray, y: np.ndarray, *, batch_size: int, num_classes: int
+) -> AccuracyResult:
+    """Accuracy over the whole split `x`, `y`, sent in batches of `batch_size`."""
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"need a non-empty split with one label per input; got {len(x)} inputs, {len(y)} labels")
+    parts = []
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        parts.append(predictions_from_reply(client.predict(batch), len(batch), num_classes))
+    predictions = np.concatenate(parts)
+    return AccuracyResult(accuracy=float(np.mean(predictions == y)), predictions=predictions)
+
+
+# ---- latency -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatencyResult:
+    p50_us: float
+    p90_us: float
+    p99_us: float
+    mean_us: float
+    queries: int  # timed queries
+    warmup_queries: int
+    duration_s: float  # wall time of the timed phase
+    samples_us: list[float] = field(repr=False)  # every timed query, in issue order
+    # Timed replies that disagree with `expected_predictions`; None when not checked.
+    prediction_mismatches: int | None = None
+
+
+def latency_percentile_us(sorted_us: np.ndarray, percent: int) -> float:
+    """MLPerf LoadGen's rule: the sample at index floor(n * p) of the sorted latencies.
+
+    No interpolation: every figure is a latency that was observed.
+    """
+    n = len(sorted_us)
+    return float(sorted_us[min(n - 1, n * percent // 100)])
+
+
+def measure_latency(
+    client: ServeClient,
+    x: np.ndarray,
+    *,
+    warmup_queries: int,
+    warmup_s: float,
+    min_queries: int,
+    min_duration_s: float,
+    seed: int,
+    expected_predictions: np.ndarray | None = None,
+    num_classes: int | None = None,
+) -> LatencyResult:
+    """Single-stream latency: batch-1 queries, one at a time, each timed by the harness.
+
+    Warm-up runs until both `warmup_queries` and `warmup_s` are reached, then timed queries
+    until both `min_queries` and `min_duration_s` are. Samples come from `x` in a seeded
+    permutation, cycled. With `expected_predictions` (from the accuracy run) and
+    `num_classes`, every timed reply is checked after the timed phase, so that a server
+    cannot answer the timed run with a cheaper model.
+    """
+    if len(x) == 0:
+        raise ValueError("need at least one input to time")
+    order = np.random.default_rng(seed).permutation(len(x))
+    # Batch-1 views (x[i:i+1] of a C-contiguous array) cost no copy inside the timed loop.
+    samples = [x[i : i + 1] for i in order]
+    n_samples = len(samples)
+
+    done = 0
+    warmup_ns = int(warmup_s * 1e9)
+    start = time.perf_counter_ns()
+    while done < warmup_queries or time.perf_counter_ns() - start < warmup_ns:
+        client.predict(samples[done % n_samples])
+        done += 1
+    warmup_done = done
+
+    check = expected_predictions is not None
+    timed_ns: list[int] = []
+    replies: list[np.ndarray] = []
+    min_ns = int(min_duration_s * 1e9)
+    clock = time.perf_counter_ns
+    start = clock()
+    while True:
+        batch = samples[done % n_samples]
+        t0 = clock()
+        reply = client.predict(batch)
+        t1 = clock()
+        timed_ns.append(t1 - t0)
+        if check:
+            replies.append(reply)
+        done += 1
+        if len(timed_ns) >= min_queries and t1 - start >= min_ns:
+            break
+    duration_s = (clock() - start) / 1e9
+
+    mismatches = None
+    if check:
+        if num_classes is None:
+            raise ValueError("checking predictions needs num_classes")
+        mismatches = 0
+        for k, reply in enumerate(replies):
+            index = order[(warmup_done + k) % n_samples]
+            predicted = predictions_from_reply(reply, 1, num_classes)[0]
+            mismatches += int(predicted != expected_predictions[index])
+
+    samples_us = np.asarray(timed_ns, dtype=np.float64) / 1000.0
+    sorted_us = np.sort(samples_us)
+    return LatencyResult(
+        p50_us=latency_percentile_us(sorted_us, 50),
+        p90_us=latency_percentile_us(sorted_us, 90),
+        p99_us=latency_percentile_us(sorted_us, 99),
+        mean_us=float(samples_us.mean()),
+        queries=len(timed_ns),
+        warmup_queries=warmup_done,
+        duration_s=duration_s,
+        samples_us=samples_us.tolist(),
+        prediction_mismatches=mismatches,
+    )
+
+
+# ---- placement ---------------------------------------------------------------------------
+
+
+def parse_cpuset(text: str) -> set[int]:
+    """CPUs of a cpuset string such as "0-1,3" (the syntax of docker --cpuset-cpus)."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                low, high = (int(v) for v in part.split("-", 1))
+                if low > high or low < 0:
+                    raise ValueError
+                cpus.update(range(low, high + 1))
+            else:
+                cpu = int(part)
+                if cpu < 0:
+                    raise ValueError
+                cpus.add(cpu)
+        except ValueError:
+            raise ValueError(f"invalid cpuset {text!r}: expected e.g. '1' or '0-1,3'") from None
+    return cpus
+
+
+def pin_current_process(cpus: set[int]) -> set[int]:
+    """Pin the calling thread (and threads it starts later) to `cpus`; return the old set.
+
+    The harness shares the container's CPU on purpose: a Unix-socket round trip that wakes
+    a process on another vCPU costs ~75 us more than one that stays on the same vCPU.
+    """
+    previous = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    return previous
