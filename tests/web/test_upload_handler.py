@@ -1,0 +1,85 @@
+"""CappedTemporaryFileUploadHandler: hashes while streaming, stops past the cap."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
+
+from submissions.uploads import (
+    HashedTemporaryUploadedFile,
+    store_submission_tarball,
+    upload_rejection,
+    use_capped_upload_handler,
+)
+
+
+@pytest.fixture
+def upload_tmp(settings, tmp_path: Path) -> Path:
+    folder = tmp_path / "upload-tmp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+def _post(data: bytes, *, name: str = "tarball"):
+    request = RequestFactory().post(
+        "/submissions/new/",
+        {"name": "m", name: SimpleUploadedFile("method.tar", data)},
+    )
+    use_capped_upload_handler(request)
+    return request
+
+
+def test_it_hashes_the_file_while_it_streams_to_disk(settings, upload_tmp: Path) -> None:
+    settings.FOOTPRINT_UPLOAD_MAX_BYTES = 1_000_000
+    data = bytes(range(256)) * 1000  # 256 kB: several chunks
+    request = _post(data)
+    uploaded = request.FILES["tarball"]
+    assert isinstance(uploaded, HashedTemporaryUploadedFile)
+    assert uploaded.sha256 == hashlib.sha256(data).hexdigest()
+    assert uploaded.size == len(data)
+    assert Path(uploaded.temporary_file_path()).read_bytes() == data
+    assert request.POST["name"] == "m"
+    assert upload_rejection(request) is None
+    uploaded.close()
+    assert list(upload_tmp.iterdir()) == []
+
+
+def test_it_stops_an_upload_past_the_cap_and_leaves_no_file(settings, upload_tmp: Path) -> None:
+    settings.FOOTPRINT_UPLOAD_MAX_BYTES = 100_000
+    request = _post(b"x" * 300_000)
+    assert "tarball" not in request.FILES
+    reason = upload_rejection(request)
+    assert reason is not None
+    assert "larger than the upload limit of 97.7 KiB" in reason
+    assert list(upload_tmp.iterdir()) == []
+
+
+def test_it_accepts_a_file_of_exactly_the_cap(settings, upload_tmp: Path) -> None:
+    settings.FOOTPRINT_UPLOAD_MAX_BYTES = 70_000
+    request = _post(b"y" * 70_000)
+    assert request.FILES["tarball"].size == 70_000
+    request.FILES["tarball"].close()
+
+
+def test_it_stores_the_tarball_under_a_random_name_and_moves_the_temporary_file(
+    settings, upload_tmp: Path, tmp_path: Path
+) -> None:
+    settings.FOOTPRINT_UPLOAD_MAX_BYTES = 1_000_000
+    storage_root = tmp_path / "storage"
+    settings.FOOTPRINT_STORAGE_ROOT = str(storage_root)
+    data = b"tarball bytes" * 100
+    uploaded = _post(data).FILES["tarball"]
+    stored = store_submission_tarball(uploaded)
+    uploaded.close()
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert stored.size_bytes == len(data)
+    assert stored.path_relative.startswith("submissions/")
+    assert stored.path_relative.endswith(".tar")
+    assert "method" not in stored.path_relative  # the submitter's file name is not used
+    assert (storage_root / stored.path_relative).read_bytes() == data
+    assert list(upload_tmp.iterdir()) == []
