@@ -31,7 +31,6 @@ MAX_NDIM = 8
 DEFAULT_SOCKET = "/footprint/sock/serve.sock"
 MAX_ERROR_TEXT_BYTES = 16 * 1024
 
-_LENGTH = struct.Struct(">I")
 _HEADER = struct.Struct(">IBQ")  # length, type, request id
 _HEADER_AFTER_LENGTH = 9  # type + request id: counted by the length field
 # Below this size one copy into a single buffer is cheaper than a second syscall.
@@ -68,8 +67,7 @@ def _array_parts(a: Any) -> tuple[bytes, bytes | memoryview]:
         dtype = a.dtype.str
         if dtype not in ALLOWED_DTYPES:
             raise ProtocolError(
-                f"arrays of dtype {dtype!r} ({a.dtype}) cannot be sent; "
-                f"convert to one of {', '.join(ALLOWED_DTYPES)}"
+                f"arrays of dtype {dtype!r} ({a.dtype}) cannot be sent; convert to one of {', '.join(ALLOWED_DTYPES)}"
             )
         if a.ndim > MAX_NDIM:
             raise ProtocolError(f"array has {a.ndim} dimensions; the contract allows at most {MAX_NDIM}")
@@ -186,8 +184,7 @@ def recv_frame(sock: socket.socket) -> tuple[int, int, bytearray]:
     length, frame_type, request_id = _HEADER.unpack(header)
     if length < _HEADER_AFTER_LENGTH:
         raise ProtocolError(
-            f"frame of {length} bytes is shorter than its header "
-            f"({_HEADER_AFTER_LENGTH} bytes of type and request id)"
+            f"frame of {length} bytes is shorter than its header ({_HEADER_AFTER_LENGTH} bytes of type and request id)"
         )
     if length > MAX_FRAME_BYTES:
         raise ProtocolError(
@@ -211,9 +208,7 @@ def _error_text(text: str) -> bytes:
     return text.encode("utf-8", "replace")[:MAX_ERROR_TEXT_BYTES]
 
 
-def serve(
-    predict_fn: Callable[[np.ndarray], Any], *, socket_path: str | None = None, info: str | None = None
-) -> None:
+def serve(predict_fn: Callable[[np.ndarray], Any], *, socket_path: str | None = None, info: str | None = None) -> None:
     """Serve `predict_fn` to the harness until it shuts down or disconnects.
 
     `predict_fn` gets a batch `[B, *input.shape]` and returns class indices `[B]` or scores

@@ -135,8 +135,9 @@ class ServeClient:
         try:
             frame_type, reply_id, payload = sdk.recv_frame(self._sock)
         except BlockingIOError:  # SO_RCVTIMEO expired
-            self._fail("serve_timeout", f"the server did not answer request {request_id} within "
-                       f"{self.request_timeout_s:g} s")
+            self._fail(
+                "serve_timeout", f"the server did not answer request {request_id} within {self.request_timeout_s:g} s"
+            )
         except (EOFError, ConnectionError) as exc:
             self._fail("serve_closed", f"the connection closed while waiting for request {request_id}: {exc}")
         except sdk.ProtocolError as exc:
@@ -147,7 +148,8 @@ class ServeClient:
             except sdk.ProtocolError as exc:
                 self._fail("serve_protocol_error", f"the reply to request {request_id} is malformed: {exc}")
         if frame_type == sdk.ERROR:
-            text = bytes(payload).decode("utf-8", "replace")
+            # Bounded: the text ends up in a result document and on a web page.
+            text = bytes(payload[: sdk.MAX_ERROR_TEXT_BYTES]).decode("utf-8", "replace")
             self._fail("serve_error", f"the server reported an error: {text}")
         self._fail(
             "serve_protocol_error",
@@ -222,9 +224,7 @@ def predictions_from_reply(reply: np.ndarray, batch_size: int, num_classes: int)
         predictions = reply.astype(np.int64, copy=False)
         if predictions.size and (predictions.min() < 0 or predictions.max() >= num_classes):
             bad = predictions[(predictions < 0) | (predictions >= num_classes)][0]
-            raise HarnessError(
-                "serve_bad_reply", f"the reply holds class index {bad}, outside [0, {num_classes})"
-            )
+            raise HarnessError("serve_bad_reply", f"the reply holds class index {bad}, outside [0, {num_classes})")
         return predictions
     if reply.ndim == 2 and kind == "f" and reply.shape == (batch_size, num_classes):
         return reply.argmax(axis=1).astype(np.int64, copy=False)
