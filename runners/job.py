@@ -33,6 +33,9 @@ from runners.sandbox.docker import ContainerOutcome, ContainerSpec, DockerSandbo
 from runners.schema import RESULT_SCHEMA, SchemaError, validate_job
 
 CONTAINER_USER = (10001, 10001)
+# A runner reaps only its own class's orphans: other runners (and test sessions) may share
+# this Docker engine.
+HARDWARE_CLASS_LABEL = "org.footprint.hardware-class"
 METHOD_JSON_MAX_BYTES = 1 << 20
 SERVE_STOP_GRACE_S = 5.0
 
@@ -227,7 +230,11 @@ def _container(
         pids_limit=int(limits["pids"]),
         tmpfs_bytes=int(limits["tmpfs_bytes"]),
         wall_limit_s=float(wall_s),
-        labels={"org.footprint.run": str(spec["run_id"]), "org.footprint.phase": phase},
+        labels={
+            "org.footprint.run": str(spec["run_id"]),
+            "org.footprint.phase": phase,
+            HARDWARE_CLASS_LABEL: hw["name"],
+        },
         log_tail_bytes=int(limits["log_tail_bytes"]),
         user=f"{CONTAINER_USER[0]}:{CONTAINER_USER[1]}",
         gpus=int(hw["gpus"]),

@@ -17,7 +17,7 @@ from pathlib import Path
 from celery import Celery, signals
 
 from runners.broker import COMMON_CELERY_CONFIG, PLATFORM_QUEUE, celery_broker_config, runner_queue
-from runners.job import host_fingerprint, run_job
+from runners.job import HARDWARE_CLASS_LABEL, host_fingerprint, run_job
 from runners.sandbox.docker import DockerSandbox
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ _stop_heartbeat = threading.Event()
 
 @signals.worker_ready.connect
 def _start_heartbeat(**_: object) -> None:
-    reaped = DockerSandbox().reap_orphans()
+    reaped = DockerSandbox().reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
     if reaped:
         log.warning("removed %d containers left by an earlier runner", reaped)
 

@@ -1,8 +1,4 @@
-"""A small benchmark folder and job specs for running whole jobs in the Docker sandbox.
-
-The data are scikit-learn's digits (a package ships them); the reference is an untrained,
-seeded CNN: these tests check the job's machinery, not what the model scores.
-"""
+"""Job specs for running whole jobs in the Docker sandbox (on tests.fixtures.benchmark's data)."""
 
 from __future__ import annotations
 
@@ -10,37 +6,9 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-FAST_MEASUREMENT = {
-    "warmup_queries": 10,
-    "warmup_s": 0.1,
-    "min_queries": 64,
-    "min_duration_s": 0.0,
-    "accuracy_batch_size": 64,
-    "seed": 0,
-}
-
-
-@pytest.fixture(scope="session")
-def benchmark_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-    from sklearn.datasets import load_digits
-
-    root = tmp_path_factory.mktemp("benchmark")
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
-    y = digits.target.astype(np.int64)
-    np.savez(root / "train.npz", x=x[:300], y=y[:300])
-    np.savez(root / "test.npz", x=x[300:500], y=y[300:500])
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 64, 10)
-    ).eval()
-    (root / "reference").mkdir()
-    torch.jit.save(torch.jit.trace(model, torch.zeros(1, 1, 8, 8)), str(root / "reference" / "model.pt"))
-    return root
+from tests.fixtures.benchmark import FAST_MEASUREMENT
 
 
 @pytest.fixture

@@ -1,0 +1,227 @@
+"""The whole loop on the deployment's services: PostgreSQL, a real broker, Docker.
+
+The test process plays the web side (it creates the submission and commits); a platform
+Celery worker and a runner run as separate processes, as in a deployment, and nothing
+but the broker connects them to each other. The runner has no database settings at all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+from django.db import connection
+
+from benchmarks.models import HardwareClass
+from benchmarks.services import benchmark_import
+from footprint.celery import app as platform_app
+from leaderboard.selectors import leaderboard_rows
+from submissions.models import Run
+from submissions.services import submission_create
+from submissions.uploads import inspect_image_tarball
+from tests.fixtures.benchmark import FAST_MEASUREMENT
+
+pytestmark = [pytest.mark.docker, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 240
+IDENTITY = """#!/usr/bin/env python3
+import shutil, footprint_sdk
+shutil.copyfile("/footprint/in/reference/model.pt", "/footprint/out/model.pt")
+footprint_sdk.write_method("identity", description="the reference, unchanged")
+"""
+
+
+def reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port), 2).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["rabbitmq", "redis"])
+def broker_url(request) -> str:
+    variable, default = {
+        "rabbitmq": ("FOOTPRINT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+        "redis": ("FOOTPRINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    }[request.param]
+    url = os.environ.get(variable, default)
+    if not reachable(url):
+        pytest.fail(f"{request.param} does not answer at {url}; as root, run: bash .ci/services.sh")
+    return url
+
+
+@pytest.fixture
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.fail("the integration tests run on PostgreSQL: set DATABASE_URL (make test does)")
+    user, password = quote(db["USER"] or "", safe=""), quote(db["PASSWORD"] or "", safe="")
+    return f"postgresql://{user}:{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def platform_broker(broker_url: str):
+    """Point this process's Celery app (which dispatches on commit) at the test broker."""
+    from runners.broker import celery_broker_config
+
+    saved = {key: platform_app.conf[key] for key in ("broker_url", "broker_transport_options")}
+    platform_app.conf.update(celery_broker_config(broker_url))
+    platform_app.close()
+    queues: list[str] = []
+    yield queues
+    # Runner queues are named per test: leave the broker as we found it.
+    with platform_app.connection_for_write() as conn:
+        for queue in queues:
+            conn.default_channel.queue_delete(queue)
+    platform_app.conf.update(saved)
+    platform_app.close()
+
+
+@pytest.fixture
+def processes(tmp_path: Path):
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.log", "wb")
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        process.log_path = tmp_path / f"{name}.log"
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "CELERY_"))}
+    env.update(PYTHONPATH=f"{REPO}{os.pathsep}{REPO / 'platform'}", PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def wait_for_terminal(run: Run, watched: list[subprocess.Popen], timeout_s: float = RUN_TIMEOUT_S) -> Run:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.state in Run.TERMINAL_STATES:
+            return run
+        for process in watched:
+            if process.poll() is not None:
+                pytest.fail(f"{process.args[:4]} exited early:\n{process.log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+    logs = "\n".join(p.log_path.read_text()[-3000:] for p in watched)
+    pytest.fail(f"run {run.pk} still {run.state} after {timeout_s} s\n{logs}")
+
+
+def test_a_submission_is_dispatched_measured_ingested_and_ranked(
+    broker_url,
+    platform_broker,
+    database_url,
+    processes,
+    settings,
+    tmp_path,
+    benchmark_dir,
+    runtime_image,
+    build_test_image,
+    docker_client,
+    django_user_model,
+):
+    storage = tmp_path / "storage"
+    settings.FOOTPRINT_STORAGE_ROOT = storage
+    settings.FOOTPRINT_RUNTIME_IMAGE = runtime_image
+    imported = benchmark_import(
+        slug="digits-it",
+        name="digits (integration)",
+        train_path=benchmark_dir / "train.npz",
+        test_path=benchmark_dir / "test.npz",
+        reference_path=benchmark_dir / "reference" / "model.pt",
+        num_classes=10,
+        fields={**FAST_MEASUREMENT, "accuracy_floor_fraction": 0.5},
+    )
+    hardware = HardwareClass.objects.create(name=f"cpu-it-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
+    platform_broker.append(hardware.queue)
+    HardwareClass.objects.exclude(pk=hardware.pk).update(active=False)
+
+    tag = build_test_image("COPY compress /usr/local/bin/compress\n", {"compress": IDENTITY})
+    tarball = storage / "submissions" / "identity.tar"
+    tarball.parent.mkdir(parents=True)
+    with open(tarball, "wb") as f:
+        for chunk in docker_client.images.get(tag).save(named=True):
+            f.write(chunk)
+    info = inspect_image_tarball(tarball)
+
+    env = base_env(CELERY_BROKER_URL=broker_url, FOOTPRINT_STORAGE_ROOT=str(storage))
+    worker = processes(
+        "platform-worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "footprint",
+            "worker",
+            "-Q",
+            "platform",
+            "-c",
+            "2",
+            "-n",
+            f"platform-it-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        {**env, "DATABASE_URL": database_url},
+    )
+    # The runner gets the broker and nothing of the database.
+    runner = processes(
+        "runner",
+        [sys.executable, "-m", "runners", "--hardware-class", hardware.name],
+        {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
+    )
+
+    owner = django_user_model.objects.create_user(username="ada", password="unused-password-1")
+    submission = submission_create(
+        owner=owner,
+        benchmark=imported.benchmark,
+        name="identity",
+        description="the reference",
+        division="standard",
+        tarball_path="submissions/identity.tar",
+        tarball_sha256=info.sha256,
+        size_bytes=info.size_bytes,
+        image_id=info.image_id,
+        published=True,
+    )
+    run = wait_for_terminal(submission.runs.get(), [worker, runner])
+
+    assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
+    states = list(run.transitions.order_by("at", "id").values_list("to_state", flat=True))
+    assert states[-4:] == ["staging", "compressing", "measuring", "succeeded"]
+    assert run.runner_host == socket.gethostname()
+    figures = {(f.subject, f.name): f for f in run.result.figures.all()}
+    assert figures[("submission", "accuracy")].value == figures[("reference", "accuracy")].value
+    assert figures[("submission", "latency_p50")].unit == "us"
+    board = leaderboard_rows(benchmark=imported.benchmark, hardware_class=hardware)
+    assert [row.name for row in board.rows] == ["identity"]
+    assert board.rows[0].speedup == pytest.approx(figures[("submission", "speedup")].value)
+    # The runner said it was there.
+    assert hardware.runners.filter(docker_ok=True).exists()
