@@ -73,19 +73,46 @@ def inprocess_p50_us(model_path: Path, x: np.ndarray, cpus: set[int], threads: i
 
 
 def job_spec(image_id: str, data: Path, runtime: str, cpuset: str, run_id: int) -> dict:
-    task = {"contract": "footprint.contract/1", "benchmark": "perf", "metric": "accuracy",
-            "input": {"shape": [1, 8, 8], "dtype": "float32"}, "num_classes": 10, "threads": 1, "seed": 0}
+    task = {
+        "contract": "footprint.contract/1",
+        "benchmark": "perf",
+        "metric": "accuracy",
+        "input": {"shape": [1, 8, 8], "dtype": "float32"},
+        "num_classes": 10,
+        "threads": 1,
+        "seed": 0,
+    }
     return {
-        "schema": "footprint.job/1", "run_id": run_id, "attempt": 1,
-        "submission": {"id": 1, "division": "standard", "image_id": image_id,
-                       "image_location": (data / "reference" / "model.pt").as_uri(),
-                       "tarball_sha256": hashlib.sha256(b"").hexdigest()},
+        "schema": "footprint.job/1",
+        "run_id": run_id,
+        "attempt": 1,
+        "submission": {
+            "id": 1,
+            "division": "standard",
+            "image_id": image_id,
+            "image_location": (data / "reference" / "model.pt").as_uri(),
+            "tarball_sha256": hashlib.sha256(b"").hexdigest(),
+        },
         "benchmark": {"slug": "perf", "data_location": data.as_uri() + "/", "task": task},
         "hardware_class": {"name": "perf", "cpuset": cpuset, "cores": 1, "gpus": 0},
-        "limits": {"compress_wall_s": 300, "serve_wall_s": 600, "serve_ready_s": 60, "memory_bytes": 2 << 30,
-                   "pids": 256, "tmpfs_bytes": 256 << 20, "output_max_bytes": 256 << 20, "log_tail_bytes": 4096},
-        "measurement": {"warmup_queries": 10, "warmup_s": 2.0, "min_queries": 1024, "min_duration_s": 0.0,
-                        "accuracy_batch_size": 64, "seed": 0},
+        "limits": {
+            "compress_wall_s": 300,
+            "serve_wall_s": 600,
+            "serve_ready_s": 60,
+            "memory_bytes": 2 << 30,
+            "pids": 256,
+            "tmpfs_bytes": 256 << 20,
+            "output_max_bytes": 256 << 20,
+            "log_tail_bytes": 4096,
+        },
+        "measurement": {
+            "warmup_queries": 10,
+            "warmup_s": 2.0,
+            "min_queries": 1024,
+            "min_duration_s": 0.0,
+            "accuracy_batch_size": 64,
+            "seed": 0,
+        },
         "runtime_image": runtime,
     }
 
@@ -109,15 +136,22 @@ def main() -> int:
     try:
         (context / "compress").write_text(IDENTITY)
         (context / "compress").chmod(0o755)
-        (context / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY compress /usr/local/bin/compress\n")
-        image_id = build_image(context, tag=tag, buildargs={"BASE_IMAGE": args.runtime_image},
-                               labels=PERF_LABELS, client=client)
+        (context / "Dockerfile").write_text(
+            "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY compress /usr/local/bin/compress\n"
+        )
+        image_id = build_image(
+            context, tag=tag, buildargs={"BASE_IMAGE": args.runtime_image}, labels=PERF_LABELS, client=client
+        )
         with np.load(data / "test.npz") as test:
             x = test["x"]
         jobs = []
         for i in range(args.repeats):
-            document = run_job(job_spec(image_id, data, args.runtime_image, args.cpuset, i + 1), sandbox=sandbox,
-                               report=lambda *_: None, work_root=context / "work")
+            document = run_job(
+                job_spec(image_id, data, args.runtime_image, args.cpuset, i + 1),
+                sandbox=sandbox,
+                report=lambda *_: None,
+                work_root=context / "work",
+            )
             if document["status"] != "succeeded":
                 sys.exit(f"job {i + 1} failed: {document['failure']}")
             figures = {(f["subject"], f["name"]): f["value"] for f in document["figures"]}

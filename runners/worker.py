@@ -46,7 +46,26 @@ def docker_status() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"
 
 
-def send_status(state: str, *, docker_ok: bool, detail: str, versions: dict | None = None) -> None:
+def held_run_ids() -> list[int] | None:
+    """The runs this worker holds (reserved or running), read in the worker's main process.
+
+    The platform sends again a run that this runner took but no longer lists (its worker
+    was killed, or the runner restarted, and the broker did not hand the job back).
+    None outside a worker, where nothing is known.
+    """
+    from celery.worker import state as worker_state
+
+    ids: list[int] = []
+    for request in [*worker_state.reserved_requests, *worker_state.active_requests]:
+        args = request.args if request.task_name == "runners.execute_job" else None
+        if args and isinstance(args[0], dict) and isinstance(args[0].get("run_id"), int):
+            ids.append(args[0]["run_id"])
+    return sorted(set(ids))
+
+
+def send_status(
+    state: str, *, docker_ok: bool, detail: str, versions: dict | None = None, running: list[int] | None = None
+) -> None:
     status = {
         "host": socket.gethostname(),
         "hardware_class": hardware_class(),
@@ -55,6 +74,8 @@ def send_status(state: str, *, docker_ok: bool, detail: str, versions: dict | No
         "versions": versions or {},
         "state": state,
     }
+    if running is not None:
+        status["running"] = running
     try:
         app.send_task("footprint.runner_heartbeat", args=[status], queue=PLATFORM_QUEUE)
     except Exception:  # a missing heartbeat must never break a job
@@ -66,15 +87,13 @@ def execute_job(self, spec: dict) -> None:
     run_id, attempt = spec.get("run_id"), spec.get("attempt")
     sandbox = DockerSandbox()
 
-    def report(state: str, reason: str) -> None:
-        app.send_task("footprint.run_progress", args=[run_id, attempt, state, reason], queue=PLATFORM_QUEUE)
+    host = socket.gethostname()
 
-    send_status("busy", docker_ok=True, detail=f"measuring run {run_id}")
-    try:
-        document = run_job(spec, sandbox=sandbox, report=report, work_root=work_root())
-        app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
-    finally:
-        send_status("idle", docker_ok=True, detail="waiting for jobs")
+    def report(state: str, reason: str) -> None:
+        app.send_task("footprint.run_progress", args=[run_id, attempt, state, reason, host], queue=PLATFORM_QUEUE)
+
+    document = run_job(spec, sandbox=sandbox, report=report, work_root=work_root())
+    app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
 
 
 _stop_heartbeat = threading.Event()
@@ -89,12 +108,14 @@ def _start_heartbeat(**_: object) -> None:
     def beat() -> None:
         while not _stop_heartbeat.is_set():
             ok, detail = docker_status()
-            send_status(
-                "idle" if ok else "unavailable",
-                docker_ok=ok,
-                detail=detail if not ok else "waiting for jobs",
-                versions={"docker": detail} if ok else {},
-            )
+            running = held_run_ids()
+            if not ok:
+                state, words = "unavailable", detail
+            elif running:
+                state, words = "busy", "measuring run " + ", ".join(str(r) for r in running)
+            else:
+                state, words = "idle", "waiting for jobs"
+            send_status(state, docker_ok=ok, detail=words, versions={"docker": detail} if ok else {}, running=running)
             _stop_heartbeat.wait(HEARTBEAT_INTERVAL_S)
 
     threading.Thread(target=beat, name="footprint-heartbeat", daemon=True).start()

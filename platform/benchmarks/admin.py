@@ -10,8 +10,14 @@ class BenchmarkAdmin(admin.ModelAdmin):
     # The data fields come from import_benchmark, which checks the files; editing them by
     # hand would break the link between the row and the stored files.
     readonly_fields = (
-        "num_classes", "input_shape", "data_version", "data_dir", "reference_accuracy",
-        "reference_model_sha256", "data_sha256", "created",
+        "num_classes",
+        "input_shape",
+        "data_version",
+        "data_dir",
+        "reference_accuracy",
+        "reference_model_sha256",
+        "data_sha256",
+        "created",
     )
 
 

@@ -56,23 +56,17 @@ def load_split(path: Path, *, role: str) -> Split:
     except BenchmarkDataError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise BenchmarkDataError(
-            f"the {role} split {path.name} is not a NumPy .npz archive ({exc})"
-        ) from None
+        raise BenchmarkDataError(f"the {role} split {path.name} is not a NumPy .npz archive ({exc})") from None
     if not np.issubdtype(x.dtype, np.floating):
         raise BenchmarkDataError(f"the {role} split's x has dtype {x.dtype}; expected floating point")
     if x.ndim < 2:
-        raise BenchmarkDataError(
-            f"the {role} split's x has shape {list(x.shape)}; expected [N, *input_shape]"
-        )
+        raise BenchmarkDataError(f"the {role} split's x has shape {list(x.shape)}; expected [N, *input_shape]")
     if not np.issubdtype(y.dtype, np.integer):
         raise BenchmarkDataError(f"the {role} split's y has dtype {y.dtype}; expected integer class indices")
     if y.ndim != 1:
         raise BenchmarkDataError(f"the {role} split's y has shape {list(y.shape)}; expected [N]")
     if len(x) != len(y):
-        raise BenchmarkDataError(
-            f"the {role} split has {len(x)} inputs (x) but {len(y)} labels (y); they must match"
-        )
+        raise BenchmarkDataError(f"the {role} split has {len(x)} inputs (x) but {len(y)} labels (y); they must match")
     if len(y) == 0:
         raise BenchmarkDataError(f"the {role} split is empty")
     x32 = np.ascontiguousarray(x, dtype=np.float32)

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from footprint.storage import storage_root
 
 from benchmarks.data import Split
 from benchmarks.models import Benchmark
@@ -25,6 +24,7 @@ from benchmarks.services import (
     benchmark_version_dirs,
     stored_manifest,
 )
+from footprint.storage import storage_root
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,7 @@ def digits_splits() -> tuple[Split, Split]:
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
     y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=TEST_FRACTION, random_state=SEED, stratify=y
-    )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=TEST_FRACTION, random_state=SEED, stratify=y)
     return Split(x=np.ascontiguousarray(x_train), y=y_train), Split(x=np.ascontiguousarray(x_test), y=y_test)
 
 
@@ -126,8 +124,13 @@ def seed_digits() -> Benchmark:
         if stored_manifest(folder) is not None:
             log.info("digits: registering the files already stored in %s", folder)
             return benchmark_import(
-                slug=SLUG, name=NAME, train_path=folder / TRAIN_FILE, test_path=folder / TEST_FILE,
-                reference_path=folder / REFERENCE_FILE, num_classes=10, fields=fields,
+                slug=SLUG,
+                name=NAME,
+                train_path=folder / TRAIN_FILE,
+                test_path=folder / TEST_FILE,
+                reference_path=folder / REFERENCE_FILE,
+                num_classes=10,
+                fields=fields,
             ).benchmark
     train, test = digits_splits()
     root = storage_root()
@@ -139,7 +142,11 @@ def seed_digits() -> Benchmark:
         np.savez(scratch_path / TEST_FILE, x=test.x, y=test.y)
         log.info("digits: trained the reference, test accuracy %.4f", accuracy)
         return benchmark_import(
-            slug=SLUG, name=NAME, train_path=scratch_path / TRAIN_FILE,
-            test_path=scratch_path / TEST_FILE, reference_path=scratch_path / REFERENCE_FILE,
-            num_classes=10, fields=fields,
+            slug=SLUG,
+            name=NAME,
+            train_path=scratch_path / TRAIN_FILE,
+            test_path=scratch_path / TEST_FILE,
+            reference_path=scratch_path / REFERENCE_FILE,
+            num_classes=10,
+            fields=fields,
         ).benchmark

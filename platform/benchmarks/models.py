@@ -183,9 +183,7 @@ class RunnerStatus(models.Model):
     class Meta:
         ordering = ("hardware_class_name", "host")
         verbose_name_plural = "runner statuses"
-        constraints = (
-            models.UniqueConstraint(fields=("host", "hardware_class_name"), name="one_status_per_runner"),
-        )
+        constraints = (models.UniqueConstraint(fields=("host", "hardware_class_name"), name="one_status_per_runner"),)
 
     def __str__(self) -> str:
         return f"{self.host} ({self.hardware_class_name}): {self.state}"

@@ -32,9 +32,7 @@ class HardwareClassRunners:
 
 
 def runner_start_command(hardware_class: HardwareClass) -> str:
-    return settings.FOOTPRINT_RUNNER_START_HINT.format(
-        hardware_class=hardware_class.name, queue=hardware_class.queue
-    )
+    return settings.FOOTPRINT_RUNNER_START_HINT.format(hardware_class=hardware_class.name, queue=hardware_class.queue)
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -54,9 +52,7 @@ def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners
     now = now or timezone.now()
     recent_after = now - timedelta(seconds=MISSED_HEARTBEATS * settings.FOOTPRINT_RUNNER_HEARTBEAT_S)
     classes = list(
-        HardwareClass.objects.filter(active=True).annotate(
-            queued_runs=Count("runs", filter=Q(runs__state="queued"))
-        )
+        HardwareClass.objects.filter(active=True).annotate(queued_runs=Count("runs", filter=Q(runs__state="queued")))
     )
     statuses: dict[int, list[RunnerStatus]] = {}
     for status in RunnerStatus.objects.filter(hardware_class__in=classes).order_by("-last_seen"):

@@ -15,7 +15,6 @@ import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from footprint.storage import storage_root
 
 from benchmarks.data import (
     BenchmarkDataError,
@@ -27,6 +26,7 @@ from benchmarks.data import (
     reference_accuracy,
 )
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
+from footprint.storage import storage_root
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +129,7 @@ def benchmark_import(
     BenchmarkDataError with a reason for the operator.
     """
     if not _SLUG.match(slug):
-        raise BenchmarkDataError(
-            f"the slug {slug!r} must be lower-case letters, digits and dashes (at most 64)"
-        )
+        raise BenchmarkDataError(f"the slug {slug!r} must be lower-case letters, digits and dashes (at most 64)")
     unknown = set(fields or {}) - set(SETTABLE_FIELDS)
     if unknown:
         raise BenchmarkDataError(f"unknown benchmark fields: {', '.join(sorted(unknown))}")
@@ -158,7 +156,8 @@ def benchmark_import(
 
     versions = benchmark_version_dirs(slug)
     reuse = [
-        version for version, folder in sorted(versions.items(), reverse=True)
+        version
+        for version, folder in sorted(versions.items(), reverse=True)
         if (stored_manifest(folder) or {}).get("data_sha256") == data_sha256
     ]
     if reuse:
@@ -186,7 +185,10 @@ def benchmark_import(
         folder = storage_root() / benchmark.data_dir
         folder.parent.mkdir(parents=True, exist_ok=True)
         _write_version(
-            folder, train=train, test=test, reference=Path(reference_path),
+            folder,
+            train=train,
+            test=test,
+            reference=Path(reference_path),
             manifest={
                 "slug": slug,
                 "data_version": version,
@@ -202,7 +204,10 @@ def benchmark_import(
         benchmark.save()
     log.info(
         "benchmark %s: version %s, reference accuracy %.4f (%s)",
-        slug, version, accuracy, "created" if created else "updated",
+        slug,
+        version,
+        accuracy,
+        "created" if created else "updated",
     )
     return BenchmarkImport(benchmark=benchmark, created=created, data_written=not reuse)
 

@@ -10,6 +10,6 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.append(_REPO_ROOT)
 
-from footprint.celery import app as celery_app
+from footprint.celery import app as celery_app  # noqa: E402  (after the path fix above)
 
 __all__ = ("celery_app",)

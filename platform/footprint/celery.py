@@ -37,9 +37,7 @@ def route_task(
         queue = options.get("queue")
         queue_name = queue.name if isinstance(queue, Queue) else queue
         if not isinstance(queue_name, str) or not queue_name.startswith("runner."):
-            raise ValueError(
-                f"{JOB_TASK} must be sent to a runner.<hardware class> queue, not {queue_name!r}"
-            )
+            raise ValueError(f"{JOB_TASK} must be sent to a runner.<hardware class> queue, not {queue_name!r}")
         return None
     if name.startswith("footprint."):
         return {"queue": PLATFORM_QUEUE}

@@ -48,9 +48,7 @@ def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = No
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperlyConfigured(
-        f"{name}={value!r} is not a boolean; use one of 1, true, yes, on, 0, false, no, off"
-    )
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use one of 1, true, yes, on, 0, false, no, off")
 
 
 def env_int(
@@ -73,18 +71,14 @@ def env_int(
     return number
 
 
-def env_list(
-    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
-) -> list[str]:
+def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
     """A comma-separated list; blanks around items are dropped, empty items refused."""
     value = _raw(name, environ)
     if value is None:
         return list(default)
     items = [item.strip() for item in value.split(",")]
     if any(item == "" for item in items):
-        raise ImproperlyConfigured(
-            f"{name}={value!r} has an empty item; separate items with single commas"
-        )
+        raise ImproperlyConfigured(f"{name}={value!r} has an empty item; separate items with single commas")
     return items
 
 
@@ -134,8 +128,7 @@ def database_from_url(url: str, *, base_dir: Path, name: str = "DATABASE_URL") -
         database = unquote(parts.path.lstrip("/"))
         if database == "" or "/" in database:
             raise ImproperlyConfigured(
-                f"{name}={redact_url(url)!r} names no database; "
-                "expected postgres://user:password@host:port/name"
+                f"{name}={redact_url(url)!r} names no database; expected postgres://user:password@host:port/name"
             )
         options = dict(parse_qsl(parts.query, keep_blank_values=False, strict_parsing=False))
         # libpq also accepts the host (a socket folder) as a query parameter.

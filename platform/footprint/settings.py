@@ -40,9 +40,7 @@ else:
             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
-ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
-)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -56,6 +54,7 @@ INSTALLED_APPS = [
     "benchmarks",
     "submissions",
     "leaderboard",
+    "footprint",  # management commands (run_local)
 ]
 
 MIDDLEWARE = [
@@ -101,8 +100,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3") and DATABASES["default"]["NAME"] != ":memory:":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The web server and the platform worker write concurrently: wait for the lock
-    # instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # instead of failing with "database is locked". A deferred transaction that later
+    # writes cannot wait (SQLite returns BUSY at once to avoid a deadlock), so write
+    # transactions take the lock when they begin; WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -154,8 +159,6 @@ SESSION_COOKIE_HTTPONLY = True
 
 FOOTPRINT_STORAGE_ROOT = Path(env_str("FOOTPRINT_STORAGE_ROOT", str(VAR_DIR / "storage")))
 FOOTPRINT_UPLOAD_MAX_BYTES = env_int("FOOTPRINT_UPLOAD_MAX_BYTES", 2 * 2**30, minimum=1)
-# The storage alias (in STORAGES) holding submission tarballs; never MEDIA, never served.
-FOOTPRINT_TARBALL_STORAGE = "footprint"
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -166,6 +169,8 @@ STORAGES = {
 }
 # Uploads above this size are spooled to disk (it is not a size cap: see uploads.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Every upload, not only the submission form's, is capped and hashed while it streams.
+FILE_UPLOAD_HANDLERS = ["submissions.uploads.CappedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_str("FOOTPRINT_UPLOAD_TEMP_DIR", "") or None
 
 # ---------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from benchmarks.models import Benchmark, HardwareClass
 from django.db.models import OuterRef, Prefetch, Subquery
+
+from benchmarks.models import Benchmark, HardwareClass
 from submissions.models import Figure, Run, Submission
 
 # Row attribute -> (figure name, unit) of the submission's figures.
@@ -153,7 +154,9 @@ def leaderboard_rows(
     """
     latest = (
         Run.objects.filter(
-            submission=OuterRef("submission"), hardware_class=hardware_class, state=Run.SUCCEEDED,
+            submission=OuterRef("submission"),
+            hardware_class=hardware_class,
+            state=Run.SUCCEEDED,
             result__isnull=False,
         )
         .order_by("-finished_at", "-id")
@@ -204,9 +207,7 @@ def leaderboard_rows(
     baseline = None
     if runs:
         newest = max(runs, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
-        baseline = BaselineRow(
-            run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy
-        )
+        baseline = BaselineRow(run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy)
         _pivot(baseline, _figures(newest), Figure.SUBJECT_REFERENCE, BASELINE_FIGURES)
 
     applied = normalize_sort(sort)

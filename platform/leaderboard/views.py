@@ -46,9 +46,7 @@ def _column_headers(active_sort: str) -> list[dict[str, object]]:
 def leaderboard(request: HttpRequest, benchmark_slug: str, hardware_class_name: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
     hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-    board = leaderboard_rows(
-        benchmark=benchmark, hardware_class=hardware_class, sort=request.GET.get("sort")
-    )
+    board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort=request.GET.get("sort"))
     pending_runs = 0
     if board.is_empty:
         # Only for the empty state: say whether results are on their way.

@@ -64,13 +64,9 @@ class SubmissionUploadForm(forms.Form):
         path = getattr(uploaded, "temporary_file_path", None)
         if path is None:
             # Only the capped handler's files (on disk, hashed) can be inspected and moved.
-            raise forms.ValidationError(
-                "the upload did not reach the server as a file; try again", code="not_on_disk"
-            )
+            raise forms.ValidationError("the upload did not reach the server as a file; try again", code="not_on_disk")
         try:
-            self.image = inspect_image_tarball(
-                path(), sha256=getattr(uploaded, "sha256", None) or None
-            )
+            self.image = inspect_image_tarball(path(), sha256=getattr(uploaded, "sha256", None) or None)
         except InvalidImageTarball as exc:
             raise forms.ValidationError(exc.reason, code="invalid_tarball") from exc
         return uploaded

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from benchmarks.models import Benchmark, HardwareClass
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from benchmarks.models import Benchmark, HardwareClass
 
 
 class Submission(models.Model):
@@ -20,9 +21,7 @@ class Submission(models.Model):
         (DIVISION_OWN, "own runtime (open)"),
     )
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)

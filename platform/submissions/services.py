@@ -8,16 +8,17 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from benchmarks.models import Benchmark, HardwareClass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from footprint.storage import storage_file_url
 
+from benchmarks.models import Benchmark, HardwareClass
+from footprint.storage import storage_file_url
 from submissions.models import Figure, Result, Run, Submission
 from submissions.state import (
     FAILED,
+    MAX_ATTEMPTS,
     SUCCEEDED,
     ConcurrentTransition,
     IllegalTransition,
@@ -32,6 +33,10 @@ JOB_SCHEMA = "footprint.job/1"
 JOB_TASK = "runners.execute_job"
 # Bytes of each phase's output the runner keeps (the end of it, where errors are).
 LOG_TAIL_BYTES = 8192
+# A run its runner no longer lists is lost only after this long without progress: three
+# heartbeats (runners/worker.py HEARTBEAT_INTERVAL_S), so that reports handled out of order
+# cannot make a live run look lost.
+ORPHAN_GRACE_S = 90
 # Accuracies are fractions of a count; this absorbs float rounding in floor * reference.
 _FLOOR_TOLERANCE = 1e-9
 
@@ -86,9 +91,7 @@ def run_enqueue(*, submission: Submission, hardware_class: HardwareClass) -> Run
             run = Run.objects.create(submission=submission, hardware_class=hardware_class)
     except IntegrityError:
         # The partial unique constraint: a run of this pair is already in flight.
-        return Run.objects.get(
-            submission=submission, hardware_class=hardware_class, state__in=Run.ACTIVE_STATES
-        )
+        return Run.objects.get(submission=submission, hardware_class=hardware_class, state__in=Run.ACTIVE_STATES)
     from submissions.tasks import dispatch_run
 
     transaction.on_commit(lambda: _send_dispatch(dispatch_run, run.pk))
@@ -139,7 +142,6 @@ def run_dispatch(*, run: Run) -> bool:
     and the sweep's re-dispatch may both try, and a job sent twice is measured twice.
     """
     from footprint.celery import app
-
     from runners.schema import validate_job
 
     claimed = Run.objects.filter(pk=run.pk, state=Run.QUEUED, dispatched_at__isnull=True).update(
@@ -180,20 +182,27 @@ def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
     return run
 
 
-def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str) -> None:
-    """footprint.run_progress: a runner says a job reached `state`."""
+def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str, runner_host: str | None = None) -> None:
+    """footprint.run_progress: a runner (on `runner_host`) says a job reached `state`."""
     run = Run.objects.filter(pk=run_id).first()
     if run is None:
         log.error("progress for run %s, which does not exist: %s %s", run_id, state, reason)
         return
     try:
-        run_report_progress(run=run, attempt=attempt, state=state, reason=reason)
+        run_report_progress(
+            run=run,
+            attempt=attempt,
+            state=state,
+            reason=reason,
+            runner_host=runner_host[:255] if runner_host else None,
+        )
     except IllegalTransition as exc:
         # The run changed under us (e.g. its result was ingested meanwhile).
         run.refresh_from_db()
         if run.is_terminal:
             run_record_ignored(
-                run=run, to_state=state if state in dict(Run.STATE_CHOICES) else run.state,
+                run=run,
+                to_state=state if state in dict(Run.STATE_CHOICES) else run.state,
                 reason=f"the runner reported {state!r} after the run had {run.state}: {reason}",
             )
         else:
@@ -235,8 +244,9 @@ def _figure_rows(document: dict[str, Any]) -> list[Figure]:
         if not math.isfinite(value):
             raise InvalidResult(f"the figure {figure['name']!r} of the {figure['subject']} is {value}")
         rows.append(
-            Figure(subject=figure["subject"], name=figure["name"], value=value,
-                   unit=figure["unit"], label=figure["label"])
+            Figure(
+                subject=figure["subject"], name=figure["name"], value=value, unit=figure["unit"], label=figure["label"]
+            )
         )
     return rows
 
@@ -292,7 +302,8 @@ def run_ingest_result(*, document: Any) -> Run | None:
         return None
     if run.is_terminal:
         run_record_ignored(
-            run=run, to_state=run.state,
+            run=run,
+            to_state=run.state,
             reason=f"a result document arrived after the run had {run.state}",
         )
         return run
@@ -302,9 +313,12 @@ def run_ingest_result(*, document: Any) -> Run | None:
     except InvalidResult as exc:
         with transaction.atomic():
             _finish(
-                run=run, to_state=FAILED, logs=_log_tails(document),
+                run=run,
+                to_state=FAILED,
+                logs=_log_tails(document),
                 reason=f"the runner sent an invalid result document: {exc}",
-                failure_phase="result", failure_code="invalid_result_document",
+                failure_phase="result",
+                failure_code="invalid_result_document",
                 runner_host=_runner_host(document) if isinstance(document, dict) else "",
             )
         return run
@@ -312,14 +326,21 @@ def run_ingest_result(*, document: Any) -> Run | None:
     with transaction.atomic():
         if valid["status"] == "succeeded":
             finished = _finish(
-                run=run, to_state=SUCCEEDED, logs=_log_tails(valid),
-                reason="the runner sent its result", runner_host=_runner_host(valid),
+                run=run,
+                to_state=SUCCEEDED,
+                logs=_log_tails(valid),
+                reason="the runner sent its result",
+                runner_host=_runner_host(valid),
             )
         else:
             failure = valid["failure"]
             finished = _finish(
-                run=run, to_state=FAILED, logs=_log_tails(valid), reason=failure["reason"],
-                failure_phase=failure["phase"], failure_code=failure["code"],
+                run=run,
+                to_state=FAILED,
+                logs=_log_tails(valid),
+                reason=failure["reason"],
+                failure_phase=failure["phase"],
+                failure_code=failure["code"],
                 runner_host=_runner_host(valid),
             )
         if not finished:
@@ -338,14 +359,24 @@ def run_ingest_result(*, document: Any) -> Run | None:
 
 
 def _finish(
-    *, run: Run, to_state: str, logs: dict[str, str], reason: str,
-    failure_phase: str = "", failure_code: str = "", runner_host: str = "",
+    *,
+    run: Run,
+    to_state: str,
+    logs: dict[str, str],
+    reason: str,
+    failure_phase: str = "",
+    failure_code: str = "",
+    runner_host: str = "",
 ) -> bool:
     """Move the run to its final state and keep its log tails; False if it had finished."""
     try:
         record = run_transition(
-            run=run, to_state=to_state, reason=reason, failure_phase=failure_phase,
-            failure_code=failure_code, runner_host=runner_host or None,
+            run=run,
+            to_state=to_state,
+            reason=reason,
+            failure_phase=failure_phase,
+            failure_code=failure_code,
+            runner_host=runner_host or None,
         )
     except IllegalTransition:
         record = None
@@ -354,7 +385,8 @@ def _finish(
         # run_transition re-read the run and found it finished (in this state or another).
         run.refresh_from_db()
         run_record_ignored(
-            run=run, to_state=run.state,
+            run=run,
+            to_state=run.state,
             reason=f"a result document arrived after the run had {run.state}",
         )
         return False
@@ -365,6 +397,61 @@ def _finish(
 
 # ---------------------------------------------------------------------------------------
 # Periodic sweep
+
+
+def runs_recover_orphaned(
+    *, host: str, hardware_class_name: str, running_run_ids: list[int], now: Any = None
+) -> dict[str, int]:
+    """Send again the runs a runner says it no longer holds; fail them after MAX_ATTEMPTS.
+
+    A runner's heartbeat lists the runs it is working on. A run that this runner took
+    (its host and class), that is not in that list and has not moved for ORPHAN_GRACE_S,
+    was lost: the runner was restarted or its worker killed, and the broker did not hand
+    the job back (the filesystem broker never does; RabbitMQ and Redis do, and then the
+    runner holds it again and it is in the list). The grace covers heartbeats and
+    progress reports handled out of order.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=ORPHAN_GRACE_S)
+    orphans = Run.objects.filter(
+        state__in=Run.RUNNING_STATES,
+        runner_host=host,
+        hardware_class__name=hardware_class_name,
+        updated__lt=cutoff,
+    ).exclude(pk__in=running_run_ids)
+    requeued = failed = 0
+    from submissions.tasks import dispatch_run
+
+    for run in orphans:
+        lost = f"the runner on {host} stopped working on this run while it was {run.state} (restarted or killed)"
+        try:
+            if run.attempt >= MAX_ATTEMPTS:
+                failed += (
+                    run_transition(
+                        run=run,
+                        to_state=FAILED,
+                        failure_phase=run.state,
+                        failure_code="runner_lost",
+                        reason=f"{lost}; it was lost {run.attempt} times, so it is not sent again",
+                    )
+                    is not None
+                )
+                continue
+            with transaction.atomic():
+                moved = run_transition(
+                    run=run,
+                    to_state=Run.QUEUED,
+                    attempt=run.attempt + 1,
+                    reason=f"{lost}; queued again as attempt {run.attempt + 1}",
+                )
+                if moved is None:
+                    continue
+                Run.objects.filter(pk=run.pk).update(dispatched_at=None)
+                transaction.on_commit(lambda run_id=run.pk: _send_dispatch(dispatch_run, run_id))
+            requeued += 1
+        except (IllegalTransition, ConcurrentTransition):
+            continue  # it moved meanwhile: not an orphan
+    return {"requeued": requeued, "failed": failed}
 
 
 def runs_sweep_stuck(*, now: Any = None) -> dict[str, int]:
@@ -403,9 +490,9 @@ def runs_sweep_stuck(*, now: Any = None) -> dict[str, int]:
     cutoff = now - timedelta(seconds=settings.FOOTPRINT_REDISPATCH_AFTER_S)
     from submissions.tasks import dispatch_run
 
-    for run_id in Run.objects.filter(
-        state=Run.QUEUED, dispatched_at__isnull=True, created__lt=cutoff
-    ).values_list("pk", flat=True):
+    for run_id in Run.objects.filter(state=Run.QUEUED, dispatched_at__isnull=True, created__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
         _send_dispatch(dispatch_run, run_id)
         redispatched += 1
     return {"failed": failed, "redispatched": redispatched}

@@ -2,6 +2,7 @@
 
     queued -> staging -> compressing -> measuring -> succeeded | failed
     queued -> cancelled;   any active state -> failed
+    staging | compressing | measuring -> queued   (its runner lost the job; sent again)
 
 Every change goes through `run_transition`, which records a RunTransition with its
 reason. What the runners report goes through `run_report_progress` (progress) and
@@ -31,9 +32,9 @@ MAX_ATTEMPTS = 3
 # staging is legal only as a restart (a new attempt, see run_report_progress).
 TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({STAGING, COMPRESSING, MEASURING, SUCCEEDED, FAILED, CANCELLED}),
-    STAGING: frozenset({COMPRESSING, MEASURING, SUCCEEDED, FAILED}),
-    COMPRESSING: frozenset({STAGING, MEASURING, SUCCEEDED, FAILED}),
-    MEASURING: frozenset({STAGING, SUCCEEDED, FAILED}),
+    STAGING: frozenset({QUEUED, COMPRESSING, MEASURING, SUCCEEDED, FAILED}),
+    COMPRESSING: frozenset({QUEUED, STAGING, MEASURING, SUCCEEDED, FAILED}),
+    MEASURING: frozenset({QUEUED, STAGING, SUCCEEDED, FAILED}),
     SUCCEEDED: frozenset(),
     FAILED: frozenset(),
     CANCELLED: frozenset(),
@@ -77,9 +78,10 @@ def run_transition(
             # A job can be delivered twice, and so can its reports: same state, same
             # attempt changes nothing and records nothing.
             return None
-        restart = to_state == STAGING and attempt is not None and attempt > run.attempt
+        # Back to queued or staging only as a new attempt (a lost or restarted job).
+        restart = to_state in (QUEUED, STAGING) and attempt is not None and attempt > run.attempt
         if to_state not in TRANSITIONS[run.state] or (
-            to_state == STAGING and run.state != QUEUED and not restart
+            to_state in (QUEUED, STAGING) and run.state != QUEUED and not restart
         ):
             raise IllegalTransition(f"run {run.pk}: {run.state} -> {to_state} is not allowed")
         now = timezone.now()
@@ -99,12 +101,14 @@ def run_transition(
             # and record, e.g. a late "measuring" overwriting "succeeded". PostgreSQL makes
             # the second UPDATE wait for the first's row lock and then re-check the WHERE
             # clause, so exactly one of them matches; SQLite serializes writers.
-            matched = Run.objects.filter(pk=run.pk, state=run.state, attempt=run.attempt).update(
-                **changes
-            )
+            matched = Run.objects.filter(pk=run.pk, state=run.state, attempt=run.attempt).update(**changes)
             if matched == 1:
                 record = RunTransition.objects.create(
-                    run=run, from_state=run.state, to_state=to_state, at=now, reason=reason,
+                    run=run,
+                    from_state=run.state,
+                    to_state=to_state,
+                    at=now,
+                    reason=reason,
                     attempt=new_attempt,
                 )
                 for field, value in changes.items():
@@ -128,7 +132,9 @@ def run_record_ignored(*, run: Run, to_state: str, reason: str) -> None:
     )
 
 
-def run_report_progress(*, run: Run, attempt: int, state: str, reason: str) -> RunTransition | None:
+def run_report_progress(
+    *, run: Run, attempt: int, state: str, reason: str, runner_host: str | None = None
+) -> RunTransition | None:
     """Apply a runner's progress report (footprint.run_progress) to `run`.
 
     - a run that already finished ignores it (recorded as ignored, logged);
@@ -172,11 +178,16 @@ def run_report_progress(*, run: Run, attempt: int, state: str, reason: str) -> R
             to_state=STAGING,
             reason=f"runner restarted the job (attempt {lost + 1}): {reason}",
             attempt=lost + 1,
+            runner_host=runner_host,
         )
     if _ORDER[state] < _ORDER[run.state]:
         log.info(
             "run %s is %s; a %r report (runner attempt %s) arrived out of order: %s",
-            run.pk, run.state, state, attempt, reason,
+            run.pk,
+            run.state,
+            state,
+            attempt,
+            reason,
         )
         return None
-    return run_transition(run=run, to_state=state, reason=reason)
+    return run_transition(run=run, to_state=state, reason=reason, runner_host=runner_host)

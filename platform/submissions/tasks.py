@@ -32,8 +32,14 @@ def dispatch_run(run_id: int) -> None:
     retry_backoff=True,
     max_retries=5,
 )
-def run_progress(run_id: int, attempt: int, state: str, reason: str) -> None:
-    services.run_progress_receive(run_id=run_id, attempt=attempt, state=state, reason=str(reason))
+def run_progress(run_id: int, attempt: int, state: str, reason: str, host: str | None = None) -> None:
+    services.run_progress_receive(
+        run_id=run_id,
+        attempt=attempt,
+        state=state,
+        reason=str(reason),
+        runner_host=host if isinstance(host, str) else None,
+    )
 
 
 @shared_task(

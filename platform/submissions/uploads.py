@@ -178,8 +178,7 @@ def _check_member_is_safe(member: tarfile.TarInfo) -> None:
         tarfile.data_filter(member, _VIRTUAL_DEST)
     except tarfile.FilterError as exc:
         raise InvalidImageTarball(
-            f"the tarball has an unsafe member {name!r}: {exc}; "
-            "upload the file that `docker save` wrote, unchanged"
+            f"the tarball has an unsafe member {name!r}: {exc}; upload the file that `docker save` wrote, unchanged"
         ) from exc
 
 
@@ -188,13 +187,10 @@ def _normalized(name: str) -> str:
     return posixpath.normpath(name)
 
 
-def _read_json_member(
-    archive: tarfile.TarFile, member: tarfile.TarInfo, what: str
-) -> tuple[Any, bytes]:
+def _read_json_member(archive: tarfile.TarFile, member: tarfile.TarInfo, what: str) -> tuple[Any, bytes]:
     if member.size > _MAX_JSON_BYTES:
         raise InvalidImageTarball(
-            f"the {what} ({member.name}) is {format_bytes(member.size)}, larger than any "
-            "docker save writes"
+            f"the {what} ({member.name}) is {format_bytes(member.size)}, larger than any docker save writes"
         )
     handle: IO[bytes] | None = archive.extractfile(member)
     if handle is None:
@@ -223,9 +219,7 @@ class _Members:
             if member.isfile():
                 return member
             if member.issym():
-                current = posixpath.normpath(
-                    posixpath.join(posixpath.dirname(current), member.linkname)
-                )
+                current = posixpath.normpath(posixpath.join(posixpath.dirname(current), member.linkname))
             elif member.islnk():
                 current = _normalized(member.linkname)
             else:
@@ -239,15 +233,13 @@ def _scan_members(archive: tarfile.TarFile, max_unpacked_bytes: int) -> _Members
     for count, member in enumerate(archive, start=1):
         if count > _MAX_MEMBERS:
             raise InvalidImageTarball(
-                f"the tarball has more than {_MAX_MEMBERS} members; it is not a docker "
-                "save image"
+                f"the tarball has more than {_MAX_MEMBERS} members; it is not a docker save image"
             )
         _check_member_is_safe(member)
         unpacked_bytes += member.size
         if unpacked_bytes > max_unpacked_bytes:
             raise InvalidImageTarball(
-                "the tarball's content is larger than the limit of "
-                f"{format_bytes(max_unpacked_bytes)} once unpacked"
+                f"the tarball's content is larger than the limit of {format_bytes(max_unpacked_bytes)} once unpacked"
             )
         name = _normalized(member.name)
         if name in members and not (member.isdir() and members[name].isdir()):
@@ -271,8 +263,7 @@ def _check_index(archive: tarfile.TarFile, members: _Members) -> None:
     digests = {m.get("digest") for m in manifests if isinstance(m, dict)}
     if len(digests) > 1:
         raise InvalidImageTarball(
-            f"the tarball holds {len(digests)} images (index.json); upload one: "
-            "`docker save IMAGE -o method.tar`"
+            f"the tarball holds {len(digests)} images (index.json); upload one: `docker save IMAGE -o method.tar`"
         )
 
 
@@ -282,15 +273,12 @@ def _check_config(config: Any, config_name: str) -> list[Any]:
     missing = [key for key in ("architecture", "os", "rootfs") if key not in config]
     if missing:
         raise InvalidImageTarball(
-            f"the image config ({config_name}) lacks {', '.join(missing)}; "
-            "it is not a docker image config"
+            f"the image config ({config_name}) lacks {', '.join(missing)}; it is not a docker image config"
         )
     rootfs = config["rootfs"]
     diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
     if not isinstance(diff_ids, list):
-        raise InvalidImageTarball(
-            f"the image config ({config_name}) has no rootfs.diff_ids list of layers"
-        )
+        raise InvalidImageTarball(f"the image config ({config_name}) has no rootfs.diff_ids list of layers")
     return diff_ids
 
 
@@ -305,9 +293,7 @@ def _expected_config_hex(config_name: str) -> str | None:
     return None
 
 
-def _inspect_open_archive(
-    archive: tarfile.TarFile, max_unpacked_bytes: int
-) -> tuple[str, list[str], int]:
+def _inspect_open_archive(archive: tarfile.TarFile, max_unpacked_bytes: int) -> tuple[str, list[str], int]:
     members = _scan_members(archive, max_unpacked_bytes)
     manifest_member = members.regular_file("manifest.json")
     if manifest_member is None:
@@ -322,8 +308,7 @@ def _inspect_open_archive(
         raise InvalidImageTarball("manifest.json lists no image; upload one image")
     if len(manifest) > 1:
         raise InvalidImageTarball(
-            f"the tarball holds {len(manifest)} images; upload one: "
-            "`docker save IMAGE -o method.tar`"
+            f"the tarball holds {len(manifest)} images; upload one: `docker save IMAGE -o method.tar`"
         )
     _check_index(archive, members)
 
@@ -333,9 +318,7 @@ def _inspect_open_archive(
     config_name = entry["Config"]
     config_member = members.regular_file(config_name)
     if config_member is None:
-        raise InvalidImageTarball(
-            f"the image config {config_name!r} named in manifest.json is not in the tarball"
-        )
+        raise InvalidImageTarball(f"the image config {config_name!r} named in manifest.json is not in the tarball")
     config, config_bytes = _read_json_member(archive, config_member, "image config")
     config_hex = hashlib.sha256(config_bytes).hexdigest()
     expected_hex = _expected_config_hex(config_name)
@@ -351,14 +334,12 @@ def _inspect_open_archive(
         raise InvalidImageTarball("manifest.json's image has no list of Layers")
     if len(layers) != len(diff_ids):
         raise InvalidImageTarball(
-            f"manifest.json lists {len(layers)} layers but the image config has "
-            f"{len(diff_ids)}; the tarball is damaged"
+            f"manifest.json lists {len(layers)} layers but the image config has {len(diff_ids)}; the tarball is damaged"
         )
     for layer_name in layers:
         if members.regular_file(layer_name) is None:
             raise InvalidImageTarball(
-                f"the layer {layer_name!r} named in manifest.json is not in the tarball; "
-                "the tarball is incomplete"
+                f"the layer {layer_name!r} named in manifest.json is not in the tarball; the tarball is incomplete"
             )
 
     repo_tags = entry.get("RepoTags") or []
@@ -373,8 +354,7 @@ def _open_archive(path: str) -> tarfile.TarFile:
         return tarfile.open(path, mode="r:*")
     except (tarfile.ReadError, EOFError) as exc:
         raise InvalidImageTarball(
-            "this file is not a tar archive; upload the file that "
-            "`docker save IMAGE -o method.tar` writes"
+            "this file is not a tar archive; upload the file that `docker save IMAGE -o method.tar` writes"
         ) from exc
 
 
@@ -400,9 +380,7 @@ def inspect_image_tarball(
         raise
     except (tarfile.TarError, EOFError, OSError) as exc:
         # A truncated or corrupt archive surfaces only while reading members.
-        raise InvalidImageTarball(
-            f"the tar archive is damaged or truncated ({exc}); save the image again"
-        ) from exc
+        raise InvalidImageTarball(f"the tar archive is damaged or truncated ({exc}); save the image again") from exc
     return ImageTarballInfo(
         image_id=image_id,
         sha256=sha256 or _sha256_file(path),
@@ -429,9 +407,7 @@ def store_submission_tarball(uploaded_file: HashedTemporaryUploadedFile) -> Stor
     The random name keeps the submitter's file name (untrusted) out of every path. With the
     file system storage the temporary file is moved, not copied.
     """
-    sha256 = getattr(uploaded_file, "sha256", "") or _sha256_file(
-        uploaded_file.temporary_file_path()
-    )
+    sha256 = getattr(uploaded_file, "sha256", "") or _sha256_file(uploaded_file.temporary_file_path())
     name = f"submissions/{secrets.token_hex(16)}.tar"
     uploaded_file.seek(0)
     # Footprint's own storage: never MEDIA, never served by the site.

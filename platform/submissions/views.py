@@ -59,9 +59,7 @@ def submission_new(request: HttpRequest) -> HttpResponse:
 def _submission_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "submissions/submission_new.html", {"form": SubmissionUploadForm()})
-    form = SubmissionUploadForm(
-        request.POST, request.FILES, upload_rejection=upload_rejection(request)
-    )
+    form = SubmissionUploadForm(request.POST, request.FILES, upload_rejection=upload_rejection(request))
     if not form.is_valid():
         _discard_uploads(request)
         return render(request, "submissions/submission_new.html", {"form": form}, status=400)
@@ -94,9 +92,7 @@ def _submission_new(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_submission(request: HttpRequest, submission_id: int) -> Submission:
-    submission = get_object_or_404(
-        Submission.objects.select_related("owner", "benchmark"), pk=submission_id
-    )
+    submission = get_object_or_404(Submission.objects.select_related("owner", "benchmark"), pk=submission_id)
     # Unpublished submissions are private: a 404, so that their existence is not revealed.
     if not submission_can_view(request.user, submission):
         raise Http404("no such submission")

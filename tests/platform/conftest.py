@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from benchmarks.models import Benchmark, HardwareClass
 from django.db import transaction
 from django.test import override_settings
+
+from benchmarks.models import Benchmark, HardwareClass
 from submissions.models import Run, Submission
 
 

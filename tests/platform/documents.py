@@ -67,8 +67,12 @@ def result_document(
 
 
 def failed_document(
-    run_id: int, *, phase_name: str = "compress", code: str = "compress_nonzero_exit",
-    reason: str = "compress exited with code 3", log_tail: str = "Traceback: boom\n",
+    run_id: int,
+    *,
+    phase_name: str = "compress",
+    code: str = "compress_nonzero_exit",
+    reason: str = "compress exited with code 3",
+    log_tail: str = "Traceback: boom\n",
 ) -> dict[str, Any]:
     return {
         "schema": "footprint.result/1",

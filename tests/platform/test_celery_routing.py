@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from footprint.celery import app, route_task
 from kombu import Queue
+
+from footprint.celery import app, route_task
 
 
 def test_the_platform_app_acknowledges_late_and_reserves_one_message():
@@ -16,8 +17,13 @@ def test_the_platform_app_acknowledges_late_and_reserves_one_message():
 
 def test_the_platform_tasks_are_registered_under_the_names_the_runners_use():
     app.loader.import_default_modules()
-    for name in ("footprint.run_progress", "footprint.run_result", "footprint.runner_heartbeat",
-                 "footprint.sweep_stuck_runs", "footprint.dispatch_run"):
+    for name in (
+        "footprint.run_progress",
+        "footprint.run_result",
+        "footprint.runner_heartbeat",
+        "footprint.sweep_stuck_runs",
+        "footprint.dispatch_run",
+    ):
         assert name in app.tasks, name
     assert "runners.execute_job" not in app.tasks
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+
 from footprint.env import database_from_url, redact_url
 
 BASE = Path("/srv/footprint")
@@ -45,7 +46,10 @@ def test_it_reads_a_postgres_url_with_encoded_credentials_and_options(scheme):
 def test_it_reads_a_postgres_url_on_the_local_socket():
     config = database_from_url("postgres:///footprint?host=/var/run/postgresql", base_dir=BASE)
     assert (config["HOST"], config["PORT"], config["NAME"], config["OPTIONS"]) == (
-        "/var/run/postgresql", "", "footprint", {},
+        "/var/run/postgresql",
+        "",
+        "footprint",
+        {},
     )
 
 

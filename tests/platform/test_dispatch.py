@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from benchmarks.models import HardwareClass
+from runners.schema import validate_job
 from submissions import services
 from submissions.models import Run
 from submissions.services import (
@@ -15,8 +17,6 @@ from submissions.services import (
 )
 from submissions.state import IllegalTransition
 
-from runners.schema import validate_job
-
 pytestmark = pytest.mark.django_db
 
 
@@ -27,7 +27,9 @@ def sent(monkeypatch) -> list[dict]:
 
     calls: list[dict] = []
     monkeypatch.setattr(
-        app, "send_task", lambda name, args=None, queue=None, **kw: calls.append({"name": name, "args": args, "queue": queue})
+        app,
+        "send_task",
+        lambda name, args=None, queue=None, **kw: calls.append({"name": name, "args": args, "queue": queue}),
     )
     return calls
 
@@ -42,9 +44,15 @@ def test_a_new_submission_queues_one_run_per_active_hardware_class_after_commit(
     monkeypatch.setattr(tasks.dispatch_run, "delay", lambda run_id: dispatched.append(run_id))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submission = submission_create(
-            owner=user, benchmark=benchmark, name="int8", description="", division="standard",
-            tarball_path="submissions/" + "c" * 32 + ".tar", tarball_sha256="c" * 64,
-            size_bytes=2048, image_id="sha256:" + "d" * 64,
+            owner=user,
+            benchmark=benchmark,
+            name="int8",
+            description="",
+            division="standard",
+            tarball_path="submissions/" + "c" * 32 + ".tar",
+            tarball_sha256="c" * 64,
+            size_bytes=2048,
+            image_id="sha256:" + "d" * 64,
         )
     runs = list(submission.runs.all())
     assert [(r.hardware_class.name, r.state) for r in runs] == [("cpu-test", "queued")]

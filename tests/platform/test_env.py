@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+
 from footprint.env import env_bool, env_int, env_list, env_str
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from benchmarks.models import Benchmark
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from torch import nn
+
+from benchmarks.models import Benchmark
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +42,19 @@ def _import(files: dict[str, Path], *extra: str, slug: str = "tiny-import") -> s
 
     out = StringIO()
     call_command(
-        "import_benchmark", "--slug", slug, "--name", "Tiny import",
-        "--train", str(files["train"]), "--test", str(files["test"]),
-        "--reference", str(files["reference"]), *extra, stdout=out,
+        "import_benchmark",
+        "--slug",
+        slug,
+        "--name",
+        "Tiny import",
+        "--train",
+        str(files["train"]),
+        "--test",
+        str(files["test"]),
+        "--reference",
+        str(files["reference"]),
+        *extra,
+        stdout=out,
     )
     return out.getvalue()
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from benchmarks.models import HardwareClass
 from leaderboard.selectors import leaderboard_rows
 from submissions.models import Run
 from submissions.services import run_ingest_result
-
 from tests.platform.documents import result_document
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,14 @@ def test_rows_are_ranked_by_measured_speedup(benchmark, hardware_class, measure)
 
 
 def test_rows_carry_the_pivoted_figures_and_their_labels(benchmark, hardware_class, measure):
-    measure("int8", accuracy=0.97, reference_accuracy=0.98, latency_p50_us=80.0,
-            serve_peak_memory_bytes=40_000_000, compress_wall_s=33.0)
+    measure(
+        "int8",
+        accuracy=0.97,
+        reference_accuracy=0.98,
+        latency_p50_us=80.0,
+        serve_peak_memory_bytes=40_000_000,
+        compress_wall_s=33.0,
+    )
     [row] = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class).rows
     assert row.accuracy == 0.97
     assert row.accuracy_delta == pytest.approx(-0.01)
@@ -54,8 +60,14 @@ def test_rows_carry_the_pivoted_figures_and_their_labels(benchmark, hardware_cla
     assert row.serve_peak_memory_bytes == 40_000_000
     assert row.compress_wall_s == 33.0
     assert row.owner_name == "ada"
-    assert set(row.labels) >= {"accuracy", "accuracy_delta", "latency_p50_us", "speedup",
-                               "serve_peak_memory_bytes", "compress_wall_s"}
+    assert set(row.labels) >= {
+        "accuracy",
+        "accuracy_delta",
+        "latency_p50_us",
+        "speedup",
+        "serve_peak_memory_bytes",
+        "compress_wall_s",
+    }
 
 
 def test_rows_under_the_accuracy_floor_are_listed_apart_without_rank(benchmark, hardware_class, measure):

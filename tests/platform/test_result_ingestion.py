@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+
 from submissions.models import Figure, Result, RunTransition
 from submissions.services import run_ingest_result
 from submissions.tasks import run_progress, run_result
-
 from tests.platform.documents import failed_document, result_document
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from submissions.models import Run, RunTransition
 from submissions.state import (
     MAX_ATTEMPTS,
@@ -56,6 +57,12 @@ def test_it_refuses_to_go_back_to_queued_or_to_an_unknown_state(run):
         run_transition(run=run, to_state="queued", reason="?")
     with pytest.raises(IllegalTransition, match="unknown run state"):
         run_transition(run=run, to_state="exploded", reason="?")
+
+
+def test_it_goes_back_to_queued_only_as_a_new_attempt(run):
+    run_transition(run=run, to_state="measuring", reason="started")
+    run_transition(run=run, to_state="queued", reason="runner lost it", attempt=2)
+    assert (run.state, run.attempt) == ("queued", 2)
 
 
 def test_it_refuses_back_to_staging_unless_it_is_a_new_attempt(run):

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from django.db import connection, connections
+
 from submissions.models import Run, RunTransition
 from submissions.services import run_ingest_result
 from submissions.state import run_report_progress
-
 from tests.platform.documents import result_document
 
 
@@ -45,10 +45,12 @@ def test_the_same_report_handled_twice_at_once_is_recorded_once(run):
     run_report_progress(run=run, attempt=1, state="staging", reason="loading")
     for _ in range(5):
         copies = [Run.objects.get(pk=run.pk) for _ in range(4)]
-        errors = _race(*[
-            (lambda c=c: run_report_progress(run=c, attempt=1, state="compressing", reason="compress"))
-            for c in copies
-        ])
+        errors = _race(
+            *[
+                (lambda c=c: run_report_progress(run=c, attempt=1, state="compressing", reason="compress"))
+                for c in copies
+            ]
+        )
         assert errors == []
         assert RunTransition.objects.filter(run=run, to_state="compressing").count() == 1
         RunTransition.objects.filter(run=run, to_state="compressing").delete()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+
 from benchmarks.models import RunnerStatus
 from benchmarks.selectors import runner_overview, runners_for_unknown_classes
 from benchmarks.tasks import runner_heartbeat
-from django.utils import timezone
 from submissions.models import Run
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def _status(**fields) -> dict:
     status = {
-        "host": "host-a", "hardware_class": "cpu-test", "docker_ok": True,
-        "detail": "waiting for jobs", "versions": {"docker": "26.1"}, "state": "idle",
+        "host": "host-a",
+        "hardware_class": "cpu-test",
+        "docker_ok": True,
+        "detail": "waiting for jobs",
+        "versions": {"docker": "26.1"},
+        "state": "idle",
     }
     status.update(fields)
     return status
@@ -28,7 +33,10 @@ def test_a_heartbeat_creates_then_updates_one_status_per_runner(hardware_class):
     runner_heartbeat(_status(state="busy", detail="measuring run 3"))
     status = RunnerStatus.objects.get()
     assert (status.host, status.hardware_class, status.state, status.detail) == (
-        "host-a", hardware_class, "busy", "measuring run 3",
+        "host-a",
+        hardware_class,
+        "busy",
+        "measuring run 3",
     )
     assert status.versions == {"docker": "26.1"}
 
@@ -72,9 +80,7 @@ def test_a_runner_that_missed_three_heartbeats_is_gone(hardware_class):
     assert "the last one, on host-a, reported 91 s ago" in entry.reason
 
 
-def test_the_overview_takes_two_queries_whatever_the_number_of_runners(
-    hardware_class, django_assert_num_queries
-):
+def test_the_overview_takes_two_queries_whatever_the_number_of_runners(hardware_class, django_assert_num_queries):
     for n in range(5):
         runner_heartbeat(_status(host=f"host-{n}"))
     with django_assert_num_queries(2):

@@ -6,12 +6,12 @@ import os
 from io import StringIO
 
 import pytest
-from benchmarks.models import Benchmark, HardwareClass
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from submissions.models import Run, Submission
 
+from benchmarks.models import Benchmark, HardwareClass
+from submissions.models import Run, Submission
 from tests.web.tarballs import docker_save_tarball
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +74,21 @@ def test_a_file_that_is_not_an_image_is_refused_with_the_reason(digits_storage, 
 def test_a_missing_examples_path_is_refused(digits_storage, tmp_path):
     with pytest.raises(CommandError, match="is neither a file nor a folder"):
         _seed("--examples", str(tmp_path / "nowhere"))
+
+
+def test_seeding_again_queues_a_demo_run_that_did_not_finish(digits_storage, tmp_path, no_dispatch):
+    tarball, _ = docker_save_tarball()
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "identity.tar").write_bytes(tarball)
+    _seed("--examples", str(examples))
+    first = Run.objects.get()
+    Run.objects.filter(pk=first.pk).update(state=Run.FAILED, failure_code="runner_lost")
+
+    output = _seed("--examples", str(examples))
+
+    assert "queued again on cpu-local" in output
+    assert Run.objects.filter(state=Run.QUEUED).count() == 1
+    assert Submission.objects.count() == 1
+    _seed("--examples", str(examples))
+    assert Run.objects.count() == 2

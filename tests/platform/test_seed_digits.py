@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from benchmarks import digits
 from benchmarks.models import Benchmark
 from benchmarks.services import benchmark_files_intact

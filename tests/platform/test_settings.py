@@ -19,8 +19,13 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
         "DJANGO_SETTINGS_MODULE": "footprint.settings",
     }
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO_ROOT, env={**base, **env}, capture_output=True,
-        text=True, timeout=120, check=False,
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+
 from submissions import tasks
 from submissions.models import Run
 from submissions.services import runs_sweep_stuck
@@ -51,7 +52,8 @@ def test_the_limit_covers_compress_and_three_serve_phases_plus_the_margin(benchm
 
 def test_an_old_queued_run_stays_queued(run, dispatched):
     Run.objects.filter(pk=run.pk).update(
-        created=timezone.now() - timedelta(days=3), updated=timezone.now() - timedelta(days=3),
+        created=timezone.now() - timedelta(days=3),
+        updated=timezone.now() - timedelta(days=3),
         dispatched_at=timezone.now() - timedelta(days=3),
     )
     assert runs_sweep_stuck() == {"failed": 0, "redispatched": 0}

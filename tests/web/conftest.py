@@ -243,9 +243,7 @@ def demo(db: None, owner: Any) -> Demo:
     make_run(
         submission=sloppy,
         hardware_class=hardware_class,
-        figures=result_figures(
-            accuracy=0.70, latency_p50_us=40.0, speedup=5.0, speedup_label="estimated"
-        ),
+        figures=result_figures(accuracy=0.70, latency_p50_us=40.0, speedup=5.0, speedup_label="estimated"),
         meets_accuracy_floor=False,
     )
     failed_run = make_run(

@@ -54,9 +54,7 @@ class ImageParts:
     config_digest_hex: str
 
 
-def image_parts(
-    *, tag: str = "footprint-test/method:0", text: str = "image 0\n", layout: str = "legacy"
-) -> ImageParts:
+def image_parts(*, tag: str = "footprint-test/method:0", text: str = "image 0\n", layout: str = "legacy") -> ImageParts:
     layer = layer_tar(text)
     layer_hex = hashlib.sha256(layer).hexdigest()
     config = {
@@ -115,8 +113,7 @@ def docker_save_tarball(
     manifest.json's content.
     """
     all_parts = [
-        image_parts(tag=f"footprint-test/method:{n}", text=f"image {n}\n", layout=layout)
-        for n in range(images)
+        image_parts(tag=f"footprint-test/method:{n}", text=f"image {n}\n", layout=layout) for n in range(images)
     ]
     members: list[TarMember] = []
     for parts in all_parts:
@@ -138,9 +135,7 @@ def docker_save_tarball(
         }
         members.append(TarMember("index.json", json.dumps(index).encode()))
     manifest = [parts.manifest_entry for parts in all_parts]
-    manifest_bytes = json.dumps(
-        manifest if manifest_override is None else manifest_override
-    ).encode()
+    manifest_bytes = json.dumps(manifest if manifest_override is None else manifest_override).encode()
     members.append(TarMember("manifest.json", manifest_bytes))
     members.append(
         TarMember(

@@ -66,9 +66,7 @@ def _ranked_methods(driver: object) -> list[str]:
     return [link.text for link in links]
 
 
-def test_clicking_a_column_header_sorts_the_leaderboard(
-    browser: object, live_server: object, demo: Demo
-) -> None:
+def test_clicking_a_column_header_sorts_the_leaderboard(browser: object, live_server: object, demo: Demo) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait

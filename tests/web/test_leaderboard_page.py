@@ -49,9 +49,7 @@ def test_it_shows_the_reference_as_a_baseline_row(client: Client, demo: Demo) ->
     assert "97.00 %" in baseline.group(1) and "200.0" in baseline.group(1)
 
 
-def test_it_lists_entries_under_the_floor_apart_and_says_the_floor(
-    client: Client, demo: Demo
-) -> None:
+def test_it_lists_entries_under_the_floor_apart_and_says_the_floor(client: Client, demo: Demo) -> None:
     body = client.get(demo.leaderboard_url).content.decode()
     assert "binary net" not in _table(body, "leaderboard")
     under = _table(body, "under-floor")
@@ -76,9 +74,7 @@ def test_a_figure_that_is_not_measured_shows_its_label(client: Client, demo: Dem
         ("-name", ["magnitude pruning 50%", "int8 dynamic"]),
     ],
 )
-def test_it_sorts_by_a_column_on_the_server(
-    client: Client, demo: Demo, sort: str, expected: list[str]
-) -> None:
+def test_it_sorts_by_a_column_on_the_server(client: Client, demo: Demo, sort: str, expected: list[str]) -> None:
     response = client.get(demo.leaderboard_url, {"sort": sort})
     assert response.status_code == 200
     assert _methods(_table(response.content.decode(), "leaderboard")) == expected

@@ -71,9 +71,7 @@ def test_it_stores_a_docker_save_tarball_and_queues_a_run(
     assert "1 run queued" in page
 
 
-def _assert_refused(
-    client: Client, demo: Demo, env: dict[str, Any], data: bytes, reason: str
-) -> None:
+def _assert_refused(client: Client, demo: Demo, env: dict[str, Any], data: bytes, reason: str) -> None:
     count = Submission.objects.count()
     response = client.post("/submissions/new/", _form(demo, data))
     assert response.status_code == 400
@@ -87,15 +85,16 @@ def _assert_refused(
 
 
 def test_it_refuses_a_file_that_is_not_a_tar(owner_client: Client, demo: Demo, upload_env) -> None:
-    _assert_refused(
-        owner_client, demo, upload_env, b"\x89PNG\r\n" + b"\x00" * 4000, "this file is not a tar archive"
-    )
+    _assert_refused(owner_client, demo, upload_env, b"\x89PNG\r\n" + b"\x00" * 4000, "this file is not a tar archive")
 
 
 def test_it_refuses_a_tar_without_manifest(owner_client: Client, demo: Demo, upload_env) -> None:
     data, _ = docker_save_tarball(without=["manifest.json"])
     _assert_refused(
-        owner_client, demo, upload_env, data,
+        owner_client,
+        demo,
+        upload_env,
+        data,
         "the tarball has no manifest.json: it is not a `docker save` image",
     )
 
@@ -107,15 +106,11 @@ def test_it_refuses_a_tarball_of_two_images(owner_client: Client, demo: Demo, up
 
 def test_it_refuses_a_path_traversal_member(owner_client: Client, demo: Demo, upload_env) -> None:
     data, _ = docker_save_tarball(extra_members=[TarMember("../../../../tmp/owned", b"x")])
-    _assert_refused(
-        owner_client, demo, upload_env, data, "unsafe member name &#x27;../../../../tmp/owned&#x27;"
-    )
+    _assert_refused(owner_client, demo, upload_env, data, "unsafe member name &#x27;../../../../tmp/owned&#x27;")
 
 
 def test_it_refuses_a_link_out_of_the_tarball(owner_client: Client, demo: Demo, upload_env) -> None:
-    data, _ = docker_save_tarball(
-        extra_members=[TarMember("evil", type=tarfile.SYMTYPE, linkname="../../etc/passwd")]
-    )
+    data, _ = docker_save_tarball(extra_members=[TarMember("evil", type=tarfile.SYMTYPE, linkname="../../etc/passwd")])
     _assert_refused(owner_client, demo, upload_env, data, "unsafe member &#x27;evil&#x27;")
 
 
@@ -125,7 +120,10 @@ def test_it_refuses_an_upload_over_the_cap_while_streaming(
     data, _ = docker_save_tarball()
     settings.FOOTPRINT_UPLOAD_MAX_BYTES = len(data) - 1
     _assert_refused(
-        owner_client, demo, upload_env, data,
+        owner_client,
+        demo,
+        upload_env,
+        data,
         f"the file is larger than the upload limit of {(len(data) - 1) / 1024:.1f} KiB",
     )
 
@@ -148,13 +146,9 @@ def test_it_asks_for_a_tarball_when_none_is_sent(owner_client: Client, demo: Dem
     assert "This field is required." in response.content.decode()
 
 
-def test_it_refuses_an_unknown_benchmark_and_division(
-    owner_client: Client, demo: Demo, upload_env
-) -> None:
+def test_it_refuses_an_unknown_benchmark_and_division(owner_client: Client, demo: Demo, upload_env) -> None:
     data, _ = docker_save_tarball()
-    response = owner_client.post(
-        "/submissions/new/", _form(demo, data, benchmark="nope", division="closed")
-    )
+    response = owner_client.post("/submissions/new/", _form(demo, data, benchmark="nope", division="closed"))
     assert response.status_code == 400
     body = response.content.decode()
     assert "Select a valid choice." in body
@@ -187,8 +181,6 @@ def test_the_upload_works_with_a_csrf_token(owner, demo: Demo, upload_env) -> No
     page = client.get("/submissions/new/")
     token = page.cookies["csrftoken"].value
     data, _ = docker_save_tarball()
-    response = client.post(
-        "/submissions/new/", {**_form(demo, data), "csrfmiddlewaretoken": token}
-    )
+    response = client.post("/submissions/new/", {**_form(demo, data), "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert Submission.objects.filter(name="my int8 method").count() == 1

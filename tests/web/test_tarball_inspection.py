@@ -88,9 +88,7 @@ def test_it_rejects_a_manifest_without_images(tmp_path: Path) -> None:
 
 
 def test_it_rejects_a_manifest_that_is_not_json(tmp_path: Path) -> None:
-    data, _ = docker_save_tarball(
-        without=["manifest.json"], extra_members=[TarMember("manifest.json", b"{not json")]
-    )
+    data, _ = docker_save_tarball(without=["manifest.json"], extra_members=[TarMember("manifest.json", b"{not json")])
     assert "the manifest (manifest.json) is not valid JSON" in _reason(tmp_path, data)
 
 
@@ -165,9 +163,7 @@ def test_it_rejects_a_config_that_is_not_an_image_config(tmp_path: Path) -> None
     config_bytes = json.dumps({"hello": "world"}).encode()
     config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
     entry = dict(image_parts().manifest_entry, Config=config_name)
-    data, _ = docker_save_tarball(
-        manifest_override=[entry], extra_members=[TarMember(config_name, config_bytes)]
-    )
+    data, _ = docker_save_tarball(manifest_override=[entry], extra_members=[TarMember(config_name, config_bytes)])
     assert "lacks architecture, os, rootfs" in _reason(tmp_path, data)
 
 

@@ -38,9 +38,25 @@ class Command(BaseCommand):
         commands = {
             "web": [python, manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
             # -B: the embedded beat runs the stuck-run sweeper; one platform worker only.
-            "worker": [python, "-m", "celery", "-A", "footprint", "worker", "-Q", "platform", "-B",
-                       "--concurrency", "2", "--loglevel", "INFO", "-n", "platform@%h",
-                       "--schedule", str(Path(settings.BASE_DIR) / "var" / "celerybeat-schedule")],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "footprint",
+                "worker",
+                "-Q",
+                "platform",
+                "-B",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "-n",
+                "platform@%h",
+                "--schedule",
+                str(Path(settings.BASE_DIR) / "var" / "celerybeat-schedule"),
+            ],
             "runner": [python, "-m", "runners", "--hardware-class", hardware_class],
         }
         processes: dict[str, subprocess.Popen] = {}
