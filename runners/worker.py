@@ -40,10 +40,12 @@ def work_root() -> Path:
 
 def docker_status() -> tuple[bool, str]:
     """(engine answers, version or the reason it does not), without raising."""
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        return DockerSandbox().ping()
+        ok, detail = DockerSandbox().ping()
     except Exception as exc:  # no socket, permission denied, engine down...
-        return False, f"{type(exc).__name__}: {exc}"
+        ok, detail = False, f"{type(exc).__name__}: {exc}"
+    return ok, detail if ok else f"{detail} (DOCKER_HOST {where})"
 
 
 def held_run_ids() -> list[int] | None:

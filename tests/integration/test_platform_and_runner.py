@@ -49,16 +49,28 @@ def reachable(url: str) -> bool:
         return False
 
 
-@pytest.fixture(params=["rabbitmq", "redis"])
-def broker_url(request) -> str:
-    variable, default = {
-        "rabbitmq": ("FOOTPRINT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-        "redis": ("FOOTPRINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-    }[request.param]
+BROKERS = {
+    "rabbitmq": ("FOOTPRINT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+    "redis": ("FOOTPRINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+}
+
+
+def broker(name: str) -> str:
+    variable, default = BROKERS[name]
     url = os.environ.get(variable, default)
     if not reachable(url):
-        pytest.fail(f"{request.param} does not answer at {url}; as root, run: bash .ci/services.sh")
+        pytest.fail(f"{name} does not answer at {url}; as root, run: bash .ci/services.sh")
     return url
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def broker_url(request) -> str:
+    return broker(request.param)
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    return broker("rabbitmq")
 
 
 @pytest.fixture
@@ -70,22 +82,49 @@ def database_url() -> str:
     return f"postgresql://{user}:{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def reset_connections(app) -> None:
+    """Drop the app's connection and producer pools so the next send uses the new broker.
+
+    Celery has no public call for this (app.close() keeps the producer pool, which stays
+    bound to the old broker's connections).
+    """
+    # Not force_close_all(): kombu keeps pools per broker URL and hands the same pool
+    # out again when a later test uses that URL.
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
 @pytest.fixture
-def platform_broker(broker_url: str):
-    """Point this process's Celery app (which dispatches on commit) at the test broker."""
+def use_broker():
+    """use_broker(url) -> a list to append runner queues to (deleted afterwards).
+
+    Points this process's Celery app (which dispatches on commit) at the test broker.
+    """
     from runners.broker import celery_broker_config
 
     saved = {key: platform_app.conf[key] for key in ("broker_url", "broker_transport_options")}
-    platform_app.conf.update(celery_broker_config(broker_url))
-    platform_app.close()
     queues: list[str] = []
-    yield queues
+
+    def use(url: str) -> list[str]:
+        platform_app.conf.update(celery_broker_config(url))
+        reset_connections(platform_app)
+        return queues
+
+    yield use
     # Runner queues are named per test: leave the broker as we found it.
-    with platform_app.connection_for_write() as conn:
-        for queue in queues:
-            conn.default_channel.queue_delete(queue)
+    if queues:
+        with platform_app.connection_for_write() as conn:
+            for queue in queues:
+                conn.default_channel.queue_delete(queue)
     platform_app.conf.update(saved)
-    platform_app.close()
+    reset_connections(platform_app)
+
+
+@pytest.fixture
+def platform_broker(broker_url: str, use_broker) -> list[str]:
+    return use_broker(broker_url)
 
 
 @pytest.fixture
@@ -225,3 +264,148 @@ def test_a_submission_is_dispatched_measured_ingested_and_ranked(
     assert board.rows[0].speedup == pytest.approx(figures[("submission", "speedup")].value)
     # The runner said it was there.
     assert hardware.runners.filter(docker_ok=True).exists()
+
+
+def test_a_runner_without_docker_takes_no_job_and_says_why(
+    broker_url, platform_broker, database_url, processes, settings, tmp_path
+):
+    hardware = HardwareClass.objects.create(name=f"cpu-nodocker-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
+    platform_broker.append(hardware.queue)
+    env = base_env(CELERY_BROKER_URL=broker_url, FOOTPRINT_STORAGE_ROOT=str(tmp_path / "storage"))
+    worker = processes(
+        "platform-worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "footprint",
+            "worker",
+            "-Q",
+            "platform",
+            "-c",
+            "1",
+            "-n",
+            f"platform-it-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        {**env, "DATABASE_URL": database_url},
+    )
+    runner = processes(
+        "runner",
+        [sys.executable, "-m", "runners", "--hardware-class", hardware.name],
+        {**env, "DOCKER_HOST": f"unix://{tmp_path}/no-docker-here.sock"},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not hardware.runners.exists():
+        assert worker.poll() is None and runner.poll() is None, runner.log_path.read_text()[-2000:]
+        time.sleep(0.5)
+    status = hardware.runners.get()
+    assert (status.state, status.docker_ok) == ("unavailable", False)
+    assert "no Docker engine answers" in status.detail
+    assert "no-docker-here.sock" in status.detail
+
+    from benchmarks.selectors import runner_overview
+
+    overview = next(o for o in runner_overview() if o.hardware_class == hardware)
+    assert not overview.can_start
+    assert "no Docker engine answers" in overview.reason
+    # It still runs, waiting for the engine, and consumes nothing meanwhile.
+    assert runner.poll() is None
+
+
+def test_a_job_whose_runner_process_is_killed_is_delivered_again_and_finishes(
+    rabbitmq_url,
+    use_broker,
+    database_url,
+    processes,
+    settings,
+    tmp_path,
+    benchmark_dir,
+    runtime_image,
+    build_test_image,
+    docker_client,
+    django_user_model,
+):
+    # RabbitMQ hands an unacknowledged job back as soon as the consumer's channel closes;
+    # Redis would only after its visibility timeout (hours), the platform's recovery first.
+    platform_broker = use_broker(rabbitmq_url)
+    storage = tmp_path / "storage"
+    settings.FOOTPRINT_STORAGE_ROOT = storage
+    settings.FOOTPRINT_RUNTIME_IMAGE = runtime_image
+    imported = benchmark_import(
+        slug="digits-kill",
+        name="digits (kill)",
+        train_path=benchmark_dir / "train.npz",
+        test_path=benchmark_dir / "test.npz",
+        reference_path=benchmark_dir / "reference" / "model.pt",
+        num_classes=10,
+        fields={**FAST_MEASUREMENT, "accuracy_floor_fraction": 0.5},
+    )
+    hardware = HardwareClass.objects.create(name=f"cpu-kill-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
+    HardwareClass.objects.exclude(pk=hardware.pk).update(active=False)
+    platform_broker.append(hardware.queue)
+    # compress takes a few seconds, so that the kill lands mid-job.
+    slow = IDENTITY.replace("import shutil, footprint_sdk", "import shutil, time, footprint_sdk\ntime.sleep(6)")
+    tag = build_test_image("COPY compress /usr/local/bin/compress\n", {"compress": slow})
+    tarball = storage / "submissions" / "slow.tar"
+    tarball.parent.mkdir(parents=True)
+    with open(tarball, "wb") as f:
+        for chunk in docker_client.images.get(tag).save(named=True):
+            f.write(chunk)
+    info = inspect_image_tarball(tarball)
+    env = base_env(CELERY_BROKER_URL=rabbitmq_url, FOOTPRINT_STORAGE_ROOT=str(storage))
+    worker = processes(
+        "platform-worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "footprint",
+            "worker",
+            "-Q",
+            "platform",
+            "-c",
+            "1",
+            "-n",
+            f"platform-it-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        {**env, "DATABASE_URL": database_url},
+    )
+    runner_env = {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")}
+    runner = processes("runner", [sys.executable, "-m", "runners", "--hardware-class", hardware.name], runner_env)
+    owner = django_user_model.objects.create_user(username="ada", password="unused-password-1")
+    submission = submission_create(
+        owner=owner,
+        benchmark=imported.benchmark,
+        name="slow identity",
+        description="",
+        division="standard",
+        tarball_path="submissions/slow.tar",
+        tarball_sha256=info.sha256,
+        size_bytes=info.size_bytes,
+        image_id=info.image_id,
+        published=True,
+    )
+    run = submission.runs.get()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.state == Run.COMPRESSING:
+            break
+        time.sleep(0.2)
+    assert run.state == Run.COMPRESSING, run.state
+    # Kill the pool process that runs the job (as the OOM killer or a hard time limit would).
+    children = subprocess.run(["pgrep", "-P", str(runner.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "the runner has no pool process"
+    for child in children:
+        os.kill(int(child), signal.SIGKILL)
+
+    run = wait_for_terminal(run, [worker, runner])
+    assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
+    assert run.attempt == 2
+    assert run.transitions.filter(reason__contains="runner restarted the job (attempt 2)").exists()
