@@ -208,13 +208,31 @@ def _error_text(text: str) -> bytes:
     return text.encode("utf-8", "replace")[:MAX_ERROR_TEXT_BYTES]
 
 
-def serve(predict_fn: Callable[[np.ndarray], Any], *, socket_path: str | None = None, info: str | None = None) -> None:
+def serve(
+    predict_fn: Callable[[np.ndarray], Any],
+    *,
+    socket_path: str | None = None,
+    info: str | None = None,
+    footprint: dict[str, int] | None = None,
+) -> None:
     """Serve `predict_fn` to the harness until it shuts down or disconnects.
 
     `predict_fn` gets a batch `[B, *input.shape]` and returns class indices `[B]` or scores
     `[B, num_classes]`. If it raises, the harness receives the error text and this process
     exits with status 1: a broken model fails the run with its own message.
+
+    `footprint` optionally declares the model's footprint figures, sent in the READY frame:
+    any of `params_total`, `params_nonzero`, `flops_dense`, `flops_nonzero` (FLOPs = 2 x
+    multiply-accumulates, one batch-1 forward pass), `artifact_bytes`, `artifact_gzip_bytes`;
+    non-negative numbers. An own-runtime submission's figures are published as `declared`.
     """
+    if footprint is not None and not isinstance(footprint, dict):
+        raise TypeError(f"footprint must be a dict of figures, not {type(footprint).__name__}")
+    # Encoded before the socket exists: a figure JSON cannot carry fails here, with its name.
+    ready_payload = json.dumps(
+        {"contract": CONTRACT, "server": info or "footprint_sdk", **({"footprint": footprint} if footprint else {})},
+        allow_nan=False,
+    ).encode()
     path = socket_path or os.environ.get("FOOTPRINT_SOCKET") or DEFAULT_SOCKET
     if os.path.lexists(path):
         os.unlink(path)  # stale file from an earlier start: bind() would fail on it
@@ -226,8 +244,7 @@ def serve(predict_fn: Callable[[np.ndarray], Any], *, socket_path: str | None = 
     conn, _ = listener.accept()
     listener.close()
     with conn:
-        ready = {"contract": CONTRACT, "server": info or "footprint_sdk"}
-        send_frame(conn, READY, 0, json.dumps(ready).encode())
+        send_frame(conn, READY, 0, ready_payload)
         while True:
             try:
                 frame_type, request_id, payload = recv_frame(conn)

@@ -40,6 +40,7 @@ RUNTIME_SOURCES = {
     "runners/footprint_sdk.py": REPO_ROOT / "runners" / "footprint_sdk.py",
     "runners/runtime/serve_torchscript.py": REPO_ROOT / "runners" / "runtime" / "serve_torchscript.py",
     "runners/runtime/null_server.py": REPO_ROOT / "runners" / "runtime" / "null_server.py",
+    "runners/runtime/model_stats.py": REPO_ROOT / "runners" / "runtime" / "model_stats.py",
 }
 RUNTIME_REQUIREMENTS = ("torch==2.13.0", "numpy")
 RUNTIME_PYTHON = "3.11"  # the wheels' interpreter: the base image must have this python3

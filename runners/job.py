@@ -11,6 +11,7 @@ researcher can act on; only a bug of our own ends in `runner_error`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -224,6 +225,9 @@ def _container(
             "MKL_NUM_THREADS": threads,
             "FOOTPRINT_SOCKET": "/footprint/sock/serve.sock",
             "HOME": "/tmp",
+            # One example input for footprint-serve's FLOP count (model_stats).
+            "FOOTPRINT_INPUT_SHAPE": json.dumps(spec["benchmark"]["task"]["input"]["shape"]),
+            "FOOTPRINT_INPUT_DTYPE": str(spec["benchmark"]["task"]["input"]["dtype"]),
         },
         cpuset=hw["cpuset"],
         memory_bytes=int(limits["memory_bytes"]),
@@ -401,6 +405,7 @@ def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocu
     finally:
         harness.pin_current_process(previous)
     doc.figure("submission", "speedup", latencies["reference"].p50_us / latencies["submission"].p50_us, "ratio")
+    _footprint_ratios(doc)
     for subject, path in (
         ("reference", staged.reference_dir / "model.pt"),
         ("submission", staged.out_dir / "model.pt"),
@@ -420,6 +425,7 @@ def _serve_and_measure(
     out_dir: Path | None,
 ) -> harness.LatencyResult:
     limits, settings, task = spec["limits"], spec["measurement"], spec["benchmark"]["task"]
+    own_runtime = subject == "submission" and spec["submission"]["division"] == "own"
     sock_dir = staged.work / f"sock-{subject}"
     sock_dir.mkdir()
     _give_to_container(sock_dir)
@@ -444,6 +450,7 @@ def _serve_and_measure(
             )
             try:
                 if subject != "null":
+                    _footprint_figures(doc, subject, client.ready_info.get("footprint"), own=own_runtime)
                     accuracy = harness.measure_accuracy(
                         client,
                         staged.test_x,
@@ -491,6 +498,90 @@ def _serve_and_measure(
         doc.figure(subject, "serve_peak_memory", peak, "bytes")
     doc.provenance.setdefault("latency_samples_us", {})[subject] = [round(s, 3) for s in latency.samples_us]
     return latency
+
+
+# -- footprint figures -----------------------------------------------------------------
+
+# READY frame key -> (figure name, unit). See docs/measurement.md, "Footprint figures".
+FOOTPRINT_FIGURES: dict[str, tuple[str, str]] = {
+    "params_total": ("params_total", "count"),
+    "params_nonzero": ("params_nonzero", "count"),
+    "flops_dense": ("flops_dense", "count"),
+    "flops_nonzero": ("flops_nonzero", "count"),
+    "artifact_gzip_bytes": ("artifact_gzip_size", "bytes"),
+}
+# Far above any model a runner can serve; bounds what float() and the database receive.
+FOOTPRINT_MAX_VALUE = 1e18
+# Pairs where the second can never exceed the first.
+_FOOTPRINT_BOUNDS = (("params_nonzero", "params_total"), ("flops_nonzero", "flops_dense"))
+
+
+def _finite(value: int | float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)  # math.isfinite overflows on huge ints
+
+
+def footprint_problem(block: Any) -> str | None:
+    """Why a READY frame's `footprint` block cannot be published, or None if it can."""
+    if not isinstance(block, dict):
+        return f"it is a {type(block).__name__}, not an object"
+    for key, value in block.items():
+        if key not in FOOTPRINT_FIGURES and key != "artifact_bytes":
+            return f"unknown figure {key!r}"
+        # bool is an int in Python; a JSON true is not a count. Python's JSON reads NaN too.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+            return f"{key} is {repr(value)[:60]}, not a finite number"
+        if value < 0:
+            return f"{key} is negative ({value})"
+        if value > FOOTPRINT_MAX_VALUE:
+            return f"{key} is above the plausible {FOOTPRINT_MAX_VALUE:.0e}"
+    for part, whole in _FOOTPRINT_BOUNDS:
+        if part in block and whole in block and block[part] > block[whole]:
+            return f"{part} ({block[part]}) exceeds {whole} ({block[whole]})"
+    return None
+
+
+def _footprint_figures(doc: ResultDocument, subject: str, block: Any, *, own: bool) -> None:
+    """Publish a server's footprint figures: measured by footprint-serve, declared by an own runtime.
+
+    An own runtime's malformed block is left out (and the provenance says why) rather than
+    failing a run whose measured figures are sound; footprint-serve's is ours, so a bad one
+    is a bug that must show.
+    """
+    notes = doc.provenance.setdefault("footprint", {})
+    if block is None:
+        notes[subject] = "not reported by the server"
+        return
+    problem = footprint_problem(block)
+    if problem is not None:
+        if not own:
+            raise RuntimeError(f"footprint-serve sent a malformed footprint block: {problem}")
+        notes[subject] = f"ignored: the server's footprint block is malformed ({problem})"
+        return
+    label = "declared" if own else "measured"
+    notes[subject] = label
+    for key, (name, unit) in FOOTPRINT_FIGURES.items():
+        if key in block:
+            doc.figure(subject, name, block[key], unit, label)
+
+
+def _footprint_ratios(doc: ResultDocument) -> None:
+    """Compression ratio and theoretical speed-up against the reference of the same job.
+
+    reference parameters / submission's non-zero parameters, and reference dense FLOPs /
+    submission's non-zero FLOPs. For a model pruned in place (dense shapes, zeros inside)
+    this is ShrinkBench's size / non-zero size and FLOPs / non-zero FLOPs; measuring from
+    the reference also credits methods that change shapes (channel pruning, distillation).
+    """
+    reference = {f["name"]: f for f in doc.figures if f["subject"] == "reference"}
+    submission = {f["name"]: f for f in doc.figures if f["subject"] == "submission"}
+    for name, (whole, part) in {
+        "compression_ratio": ("params_total", "params_nonzero"),
+        "theoretical_speedup": ("flops_dense", "flops_nonzero"),
+    }.items():
+        if whole in reference and part in submission and submission[part]["value"] > 0:
+            labels = {reference[whole]["label"], submission[part]["label"]}
+            label = "measured" if labels == {"measured"} else "declared"
+            doc.figure("submission", name, reference[whole]["value"] / submission[part]["value"], "ratio", label)
 
 
 # -- provenance ------------------------------------------------------------------------

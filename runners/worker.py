@@ -94,6 +94,11 @@ def execute_job(self, spec: dict) -> None:
     def report(state: str, reason: str) -> None:
         app.send_task("footprint.run_progress", args=[run_id, attempt, state, reason, host], queue=PLATFORM_QUEUE)
 
+    # Concurrency 1: any container of this class still here belongs to a job whose pool
+    # process was killed (the OOM killer, a hard time limit); it would hold the CPU set.
+    reaped = sandbox.reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
+    if reaped:
+        log.warning("removed %d containers left by a killed job", reaped)
     document = run_job(spec, sandbox=sandbox, report=report, work_root=work_root())
     app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
 

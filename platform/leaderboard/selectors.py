@@ -22,6 +22,8 @@ ROW_FIGURES: dict[str, tuple[str, str]] = {
     "latency_p50_us": ("latency_p50", "us"),
     "latency_p90_us": ("latency_p90", "us"),
     "speedup": ("speedup", "ratio"),
+    "compression_ratio": ("compression_ratio", "ratio"),
+    "theoretical_speedup": ("theoretical_speedup", "ratio"),
     "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
     "compress_wall_s": ("compress_wall", "s"),
 }
@@ -35,6 +37,8 @@ BASELINE_FIGURES: dict[str, tuple[str, str]] = {
 # Sort keys a page may ask for: key -> (row attribute, larger is better). "-key" reverses.
 SORT_KEYS: dict[str, tuple[str, bool]] = {
     "speedup": ("speedup", True),
+    "compression_ratio": ("compression_ratio", True),
+    "theoretical_speedup": ("theoretical_speedup", True),
     "accuracy": ("accuracy", True),
     "accuracy_delta": ("accuracy_delta", True),
     "latency_p50_us": ("latency_p50_us", False),
@@ -45,6 +49,20 @@ SORT_KEYS: dict[str, tuple[str, bool]] = {
     "finished_at": ("finished_at", False),
 }
 DEFAULT_SORT = "rank"
+
+# A row is flagged "smaller, not faster" when its footprint promises a speed-up that the
+# measurement does not show: theoretical speed-up (dense / non-zero FLOPs) above
+# FLAG_MIN_THEORETICAL_SPEEDUP and a measured speed-up below FLAG_MAX_REALISED_FRACTION of it.
+# The usual cause: zeros that a dense kernel multiplies all the same (unstructured pruning).
+FLAG_MIN_THEORETICAL_SPEEDUP = 1.5
+FLAG_MAX_REALISED_FRACTION = 0.5
+
+
+def speedup_falls_short(*, measured: float | None, theoretical: float | None) -> bool:
+    """Whether a measured speed-up is far below the theoretical one (the flag rule above)."""
+    if measured is None or theoretical is None:
+        return False
+    return theoretical > FLAG_MIN_THEORETICAL_SPEEDUP and measured < FLAG_MAX_REALISED_FRACTION * theoretical
 
 
 @dataclass
@@ -62,10 +80,20 @@ class LeaderboardRow:
     latency_p50_us: float | None = None
     latency_p90_us: float | None = None
     speedup: float | None = None
+    # Against the same job's reference: its parameters / the submission's non-zero ones,
+    # its dense FLOPs / the submission's non-zero FLOPs (ShrinkBench's ratios for a model
+    # pruned in place); measured by the standard runtime, or declared.
+    compression_ratio: float | None = None
+    theoretical_speedup: float | None = None
     serve_peak_memory_bytes: float | None = None
     compress_wall_s: float | None = None
     # Row attribute -> label (measured / estimated / declared) of the figure behind it.
     labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def speedup_falls_short(self) -> bool:
+        """Measured speed-up far below the theoretical one: "smaller, not faster"."""
+        return speedup_falls_short(measured=self.speedup, theoretical=self.theoretical_speedup)
 
 
 @dataclass

@@ -17,6 +17,8 @@ SORTABLE_COLUMNS: list[tuple[str, str]] = [
     ("accuracy_delta", "\u0394 vs ref."),
     ("latency_p50_us", "p50 (\u00b5s)"),
     ("latency_p90_us", "p90 (\u00b5s)"),
+    ("compression_ratio", "Compression"),
+    ("theoretical_speedup", "Theor. speed-up"),
     ("speedup", "Speed-up"),
     ("serve_peak_memory_bytes", "Memory (MiB)"),
     ("compress_wall_s", "Compress (s)"),

@@ -409,3 +409,8 @@ def test_a_job_whose_runner_process_is_killed_is_delivered_again_and_finishes(
     assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
     assert run.attempt == 2
     assert run.transitions.filter(reason__contains="runner restarted the job (attempt 2)").exists()
+    # The killed attempt's container was removed by the next job, not left running.
+    assert (
+        docker_client.containers.list(all=True, filters={"label": f"org.footprint.hardware-class={hardware.name}"})
+        == []
+    )

@@ -18,6 +18,15 @@ import numpy as np, footprint_sdk
 footprint_sdk.serve(lambda batch: np.full(len(batch), 3, dtype=np.int64), info="constant three")
 """
 
+DECLARING_SERVER = """#!/usr/bin/env python3
+import numpy as np, footprint_sdk
+footprint_sdk.serve(
+    lambda batch: np.full(len(batch), 3, dtype=np.int64),
+    info="constant three",
+    footprint=%s,
+)
+"""
+
 WRITE_METHOD_ONLY = """#!/usr/bin/env python3
 import footprint_sdk
 footprint_sdk.write_method("own runtime")
@@ -52,6 +61,17 @@ def test_a_standard_submission_is_measured_next_to_the_reference(build_test_imag
     assert got[("submission", "compress_cpu")]["value"] > 0
     assert got[("submission", "artifact_size")]["value"] == got[("reference", "artifact_size")]["value"]
     assert all(f["label"] == "measured" for f in document["figures"])
+    # The test reference: conv 1->8 3x3 on 8x8 and Linear 512->10 (FLOPs = 2 x multiply-adds).
+    for subject in ("reference", "submission"):
+        assert got[(subject, "params_total")]["value"] == 8 * 9 + 8 + 512 * 10 + 10
+        assert got[(subject, "params_nonzero")]["value"] == got[(subject, "params_total")]["value"]
+        assert got[(subject, "flops_dense")]["value"] == 2 * 8 * 9 * 64 + 2 * 512 * 10
+        assert got[(subject, "flops_nonzero")]["value"] == got[(subject, "flops_dense")]["value"]
+        assert 0 < got[(subject, "artifact_gzip_size")]["value"] < got[(subject, "artifact_size")]["value"]
+    assert got[("submission", "compression_ratio")]["value"] == 1.0
+    assert got[("submission", "theoretical_speedup")]["value"] == 1.0
+    assert ("reference", "compression_ratio") not in got
+    assert document["provenance"]["footprint"] == {"reference": "measured", "submission": "measured"}
     assert "compressed" in document["phases"]["compress"]["log_tail"]
     assert document["method"]["name"] == "copy of the reference"
     assert document["provenance"]["placement"]["harness_cpus"] == [0]
@@ -66,6 +86,46 @@ def test_an_own_runtime_submission_serves_itself(build_test_image, job_spec, run
     got = figures(document)
     assert got[("submission", "accuracy")]["value"] < 0.3  # it always answers 3
     assert "artifact_size" not in {name for subject, name in got if subject == "submission"}
+
+
+def test_an_own_runtime_submission_may_declare_its_footprint(build_test_image, job_spec, run):
+    declared = '{"params_total": 1000, "params_nonzero": 250, "flops_dense": 8000, "flops_nonzero": 4000}'
+    tag = image(build_test_image, compress=WRITE_METHOD_ONLY, serve=DECLARING_SERVER % declared)
+    document, _ = run(job_spec(tag, division="own"))
+
+    assert document["status"] == "succeeded", document["failure"]
+    got = figures(document)
+    assert got[("submission", "params_nonzero")] == {
+        "subject": "submission",
+        "name": "params_nonzero",
+        "value": 250.0,
+        "unit": "count",
+        "label": "declared",
+    }
+    # Against the reference measured in the same job, labelled declared since one side is.
+    reference_params = got[("reference", "params_total")]["value"]
+    reference_flops = got[("reference", "flops_dense")]["value"]
+    assert got[("submission", "compression_ratio")]["value"] == pytest.approx(reference_params / 250)
+    assert got[("submission", "compression_ratio")]["label"] == "declared"
+    assert got[("submission", "theoretical_speedup")]["value"] == pytest.approx(reference_flops / 4000)
+    assert got[("submission", "theoretical_speedup")]["label"] == "declared"
+    # The reference is served by Footprint's runtime: measured, whatever the submission says.
+    assert got[("reference", "params_total")]["label"] == "measured"
+    assert got[("submission", "speedup")]["label"] == "measured"
+    assert document["provenance"]["footprint"]["submission"] == "declared"
+
+
+def test_it_ignores_a_malformed_declared_footprint_and_says_why(build_test_image, job_spec, run):
+    malformed = '{"params_total": 10, "params_nonzero": 11}'
+    tag = image(build_test_image, compress=WRITE_METHOD_ONLY, serve=DECLARING_SERVER % malformed)
+    document, _ = run(job_spec(tag, division="own"))
+
+    assert document["status"] == "succeeded", document["failure"]
+    submission_names = {name for subject, name in figures(document) if subject == "submission"}
+    assert not submission_names & {"params_total", "params_nonzero", "compression_ratio"}
+    assert document["provenance"]["footprint"]["submission"] == (
+        "ignored: the server's footprint block is malformed (params_nonzero (11) exceeds params_total (10))"
+    )
 
 
 def failure_of(document: dict) -> dict:

@@ -34,8 +34,19 @@ def result_document(
     serve_peak_memory_bytes: int = 50_000_000,
     compress_wall_s: float = 12.5,
     host: str = "runner-host-1",
+    compression_ratio: float | None = None,
+    theoretical_speedup: float | None = None,
+    footprint_label: str = "measured",
 ) -> dict[str, Any]:
-    """A succeeded result document; the speed-up is the ratio of the two p50 latencies."""
+    """A succeeded result document; the speed-up is the ratio of the two p50 latencies.
+
+    The footprint ratios are added (with `footprint_label`) only when given.
+    """
+    footprint = [
+        figure("submission", name, value, "ratio", footprint_label)
+        for name, value in (("compression_ratio", compression_ratio), ("theoretical_speedup", theoretical_speedup))
+        if value is not None
+    ]
     return {
         "schema": "footprint.result/1",
         "run_id": run_id,
@@ -60,6 +71,7 @@ def result_document(
             figure("reference", "serve_peak_memory", 80_000_000, "bytes"),
             figure("submission", "compress_wall", compress_wall_s, "s"),
             figure("submission", "speedup", reference_latency_p50_us / latency_p50_us, "ratio", speedup_label),
+            *footprint,
         ],
         "method": {"name": "test method"},
         "provenance": {"runner": {"host": host, "cpu_model": "test CPU"}, "image_id": "sha256:" + "a" * 64},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.models import HardwareClass
-from leaderboard.selectors import leaderboard_rows
+from leaderboard.selectors import leaderboard_rows, speedup_falls_short
 from submissions.models import Run
 from submissions.services import run_ingest_result
 from tests.platform.documents import result_document
@@ -158,10 +158,59 @@ def test_it_takes_two_queries_whatever_the_number_of_rows(
     benchmark, hardware_class, measure, django_assert_num_queries, count
 ):
     for n in range(count):
-        measure(f"method {n}", latency_p50_us=50.0 + n, accuracy=0.99 if n % 2 else 0.5)
+        measure(
+            f"method {n}",
+            latency_p50_us=50.0 + n,
+            accuracy=0.99 if n % 2 else 0.5,
+            compression_ratio=10.0,
+            theoretical_speedup=10.0,  # measured ~3x: flagged
+        )
     with django_assert_num_queries(2):
         board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class)
         # Everything a page reads from the rows is already loaded.
         for row in board.rows + board.under_floor:
             assert row.owner_name and row.submission.owner.get_username() and row.run.result.pk
+            assert row.compression_ratio == 10.0 and row.speedup_falls_short
     assert len(board.rows) + len(board.under_floor) == count
+
+
+def test_rows_carry_the_footprint_ratios_next_to_the_measured_speedup(benchmark, hardware_class, measure):
+    measure("unstructured", latency_p50_us=150.0, compression_ratio=9.86, theoretical_speedup=2.58)
+    measure("declares", latency_p50_us=75.0, compression_ratio=4.0, theoretical_speedup=2.0, footprint_label="declared")
+    measure("no footprint", latency_p50_us=100.0)
+    rows = {row.name: row for row in leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class).rows}
+    unstructured = rows["unstructured"]
+    assert (unstructured.compression_ratio, unstructured.theoretical_speedup) == (9.86, 2.58)
+    assert unstructured.speedup == pytest.approx(1.0)
+    assert unstructured.labels["compression_ratio"] == unstructured.labels["theoretical_speedup"] == "measured"
+    assert unstructured.speedup_falls_short
+    assert rows["declares"].labels["theoretical_speedup"] == "declared"
+    assert not rows["declares"].speedup_falls_short  # 2.0x measured, 2.0x promised
+    assert rows["no footprint"].compression_ratio is None and not rows["no footprint"].speedup_falls_short
+
+
+@pytest.mark.parametrize(
+    ("measured", "theoretical", "flagged"),
+    [
+        (1.0, 2.58, True),  # unstructured pruning: zeros a dense kernel still multiplies
+        (1.28, 2.58, True),
+        (1.30, 2.58, False),  # at least half the promise is realised
+        (0.5, 1.5, False),  # a promise of 1.5x or less is not worth a flag
+        (0.7, 1.6, True),
+        (1.8, 1.0, False),  # structured pruning: faster than its (dense) count suggests
+        (None, 3.0, False),
+        (1.0, None, False),
+    ],
+)
+def test_the_smaller_not_faster_rule(measured, theoretical, flagged):
+    assert speedup_falls_short(measured=measured, theoretical=theoretical) is flagged
+
+
+def test_it_sorts_by_the_footprint_ratios(benchmark, hardware_class, measure):
+    measure("a", compression_ratio=2.0, theoretical_speedup=5.0)
+    measure("b", compression_ratio=8.0, theoretical_speedup=1.0)
+    measure("c")
+    by_ratio = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort="compression_ratio")
+    assert _names(by_ratio.rows) == ["b", "a", "c"]
+    by_theory = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort="theoretical_speedup")
+    assert _names(by_theory.rows) == ["a", "b", "c"]

@@ -14,6 +14,7 @@ from tests.web.conftest import (
     make_hardware_class,
     make_run,
     make_submission,
+    result_figures,
 )
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +119,66 @@ def test_the_empty_state_says_runs_are_queued(client: Client, db: None, owner) -
     assert "No published results yet." in body
     assert "2 runs of this benchmark are queued or running on cpu-local" in body
     assert 'href="/runners/"' in body
+
+
+def _footprint_board(owner) -> str:
+    """Unstructured (smaller, not faster), structured (faster), and a declared own runtime."""
+    benchmark = make_benchmark()
+    hardware_class = make_hardware_class()
+    for name, speedup, ratio, theory, label in (
+        ("unstructured prune", 1.0, 9.86, 2.58, "measured"),
+        ("structured prune", 1.8, 1.0, 1.0, "measured"),
+        ("own sparse kernel", 3.0, 4.0, 2.5, "declared"),
+    ):
+        figures = result_figures(accuracy=0.97, latency_p50_us=200.0 / speedup, speedup=speedup)
+        figures[("submission", "compression_ratio")] = (ratio, "ratio", label)
+        figures[("submission", "theoretical_speedup")] = (theory, "ratio", label)
+        make_run(
+            submission=make_submission(owner=owner, benchmark=benchmark, name=name),
+            hardware_class=hardware_class,
+            figures=figures,
+            meets_accuracy_floor=True,
+        )
+    return f"/benchmarks/{benchmark.slug}/{hardware_class.name}/"
+
+
+def _row(table: str, name: str) -> str:
+    match = re.search(rf'<tr data-submission="\d+">((?:(?!</tr>).)*?>{re.escape(name)}</a>.*?)</tr>', table, re.DOTALL)
+    assert match, f"no row {name}"
+    return match.group(1)
+
+
+def _cells(row: str) -> list[str]:
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+    ]
+
+
+def test_it_shows_compression_theoretical_and_measured_speedup_side_by_side(client: Client, db: None, owner) -> None:
+    body = client.get(_footprint_board(owner)).content.decode()
+    headers = re.findall(r'data-sort-key="(\w+)"', _table(body, "leaderboard"))
+    at = headers.index("compression_ratio")
+    assert headers[at : at + 3] == ["compression_ratio", "theoretical_speedup", "speedup"]
+    cells = _cells(_row(_table(body, "leaderboard"), "unstructured prune"))
+    # rank, method, accuracy, delta, p50, p90, then the three ratios
+    assert cells[6:9] == ["9.86\u00d7", "2.58\u00d7", "1.00\u00d7 smaller, not faster"]
+
+
+def test_it_flags_only_the_entries_whose_measured_speedup_is_far_below_the_theoretical(
+    client: Client, db: None, owner
+) -> None:
+    ranked = _table(client.get(_footprint_board(owner)).content.decode(), "leaderboard")
+    flag = re.search(r'<span class="label speedup-short" title="([^"]+)">smaller, not faster</span>', ranked)
+    assert flag and "promise 2.58\u00d7" in flag.group(1) and "measured 1.00\u00d7" in flag.group(1)
+    assert "smaller, not faster" in _row(ranked, "unstructured prune")
+    assert "smaller, not faster" not in _row(ranked, "structured prune")
+    assert "smaller, not faster" not in _row(ranked, "own sparse kernel")
+
+
+def test_a_declared_footprint_shows_its_label(client: Client, db: None, owner) -> None:
+    ranked = _table(client.get(_footprint_board(owner)).content.decode(), "leaderboard")
+    declared = _row(ranked, "own sparse kernel")
+    assert re.search(r"4\.00\u00d7<span class=\"label\"[^>]*>declared</span>", declared)
+    assert re.search(r"2\.50\u00d7<span class=\"label\"[^>]*>declared</span>", declared)
+    assert "declared" not in _row(ranked, "structured prune")
