@@ -24,7 +24,7 @@ from benchmarks.models import HardwareClass
 from benchmarks.services import benchmark_import
 from footprint.celery import app as platform_app
 from leaderboard.selectors import leaderboard_rows
-from submissions.models import Run
+from submissions.models import Run, Submission
 from submissions.services import submission_create
 from submissions.uploads import inspect_image_tarball
 from tests.fixtures.benchmark import FAST_MEASUREMENT
@@ -172,9 +172,99 @@ def wait_for_terminal(run: Run, watched: list[subprocess.Popen], timeout_s: floa
     pytest.fail(f"run {run.pk} still {run.state} after {timeout_s} s\n{logs}")
 
 
-def test_a_submission_is_dispatched_measured_ingested_and_ranked(
-    broker_url,
-    platform_broker,
+class Deployment:
+    """A benchmark, a hardware class of its own, and the platform worker and runner processes
+    on one broker, as a deployment runs them; the test process plays the web side."""
+
+    def __init__(
+        self,
+        *,
+        broker_url,
+        queues,
+        database_url,
+        processes,
+        settings,
+        tmp_path,
+        benchmark_dir,
+        runtime_image,
+        build_test_image,
+        docker_client,
+        owner,
+        name: str,
+    ) -> None:
+        self.storage = tmp_path / "storage"
+        settings.FOOTPRINT_STORAGE_ROOT = self.storage
+        settings.FOOTPRINT_RUNTIME_IMAGE = runtime_image
+        self.benchmark = benchmark_import(
+            slug=f"digits-{name}",
+            name=f"digits ({name})",
+            train_path=benchmark_dir / "train.npz",
+            test_path=benchmark_dir / "test.npz",
+            reference_path=benchmark_dir / "reference" / "model.pt",
+            num_classes=10,
+            fields={**FAST_MEASUREMENT, "accuracy_floor_fraction": 0.5},
+        ).benchmark
+        self.hardware = HardwareClass.objects.create(name=f"cpu-{name}-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
+        HardwareClass.objects.exclude(pk=self.hardware.pk).update(active=False)
+        queues.append(self.hardware.queue)
+        self._build, self._docker, self.owner = build_test_image, docker_client, owner
+        env = base_env(CELERY_BROKER_URL=broker_url, FOOTPRINT_STORAGE_ROOT=str(self.storage))
+        self.worker = processes(
+            "platform-worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "footprint",
+                "worker",
+                "-Q",
+                "platform",
+                "-c",
+                "2",
+                "-n",
+                f"platform-it-{uuid.uuid4().hex[:6]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            {**env, "DATABASE_URL": database_url},
+        )
+        # The runner gets the broker and nothing of the database.
+        self.runner = processes(
+            "runner",
+            [sys.executable, "-m", "runners", "--hardware-class", self.hardware.name],
+            {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
+        )
+
+    def submit(self, name: str, compress: str) -> Submission:
+        """Build an image whose compress is `compress`, save it as an upload would, submit it."""
+        tag = self._build("COPY compress /usr/local/bin/compress\n", {"compress": compress})
+        relative = f"submissions/{uuid.uuid4().hex}.tar"
+        tarball = self.storage / relative
+        tarball.parent.mkdir(parents=True, exist_ok=True)
+        with open(tarball, "wb") as f:
+            for chunk in self._docker.images.get(tag).save(named=True):
+                f.write(chunk)
+        info = inspect_image_tarball(tarball)
+        return submission_create(
+            owner=self.owner,
+            benchmark=self.benchmark,
+            name=name,
+            description="",
+            division="standard",
+            tarball_path=relative,
+            tarball_sha256=info.sha256,
+            size_bytes=info.size_bytes,
+            image_id=info.image_id,
+            published=True,
+        )
+
+    def finished(self, run: Run) -> Run:
+        return wait_for_terminal(run, [self.worker, self.runner])
+
+
+@pytest.fixture
+def deployment(
     database_url,
     processes,
     settings,
@@ -185,72 +275,30 @@ def test_a_submission_is_dispatched_measured_ingested_and_ranked(
     docker_client,
     django_user_model,
 ):
-    storage = tmp_path / "storage"
-    settings.FOOTPRINT_STORAGE_ROOT = storage
-    settings.FOOTPRINT_RUNTIME_IMAGE = runtime_image
-    imported = benchmark_import(
-        slug="digits-it",
-        name="digits (integration)",
-        train_path=benchmark_dir / "train.npz",
-        test_path=benchmark_dir / "test.npz",
-        reference_path=benchmark_dir / "reference" / "model.pt",
-        num_classes=10,
-        fields={**FAST_MEASUREMENT, "accuracy_floor_fraction": 0.5},
-    )
-    hardware = HardwareClass.objects.create(name=f"cpu-it-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
-    platform_broker.append(hardware.queue)
-    HardwareClass.objects.exclude(pk=hardware.pk).update(active=False)
-
-    tag = build_test_image("COPY compress /usr/local/bin/compress\n", {"compress": IDENTITY})
-    tarball = storage / "submissions" / "identity.tar"
-    tarball.parent.mkdir(parents=True)
-    with open(tarball, "wb") as f:
-        for chunk in docker_client.images.get(tag).save(named=True):
-            f.write(chunk)
-    info = inspect_image_tarball(tarball)
-
-    env = base_env(CELERY_BROKER_URL=broker_url, FOOTPRINT_STORAGE_ROOT=str(storage))
-    worker = processes(
-        "platform-worker",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "footprint",
-            "worker",
-            "-Q",
-            "platform",
-            "-c",
-            "2",
-            "-n",
-            f"platform-it-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        {**env, "DATABASE_URL": database_url},
-    )
-    # The runner gets the broker and nothing of the database.
-    runner = processes(
-        "runner",
-        [sys.executable, "-m", "runners", "--hardware-class", hardware.name],
-        {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
-    )
-
     owner = django_user_model.objects.create_user(username="ada", password="unused-password-1")
-    submission = submission_create(
-        owner=owner,
-        benchmark=imported.benchmark,
-        name="identity",
-        description="the reference",
-        division="standard",
-        tarball_path="submissions/identity.tar",
-        tarball_sha256=info.sha256,
-        size_bytes=info.size_bytes,
-        image_id=info.image_id,
-        published=True,
-    )
-    run = wait_for_terminal(submission.runs.get(), [worker, runner])
+
+    def start(broker_url: str, queues: list[str], name: str) -> Deployment:
+        return Deployment(
+            broker_url=broker_url,
+            queues=queues,
+            database_url=database_url,
+            processes=processes,
+            settings=settings,
+            tmp_path=tmp_path,
+            benchmark_dir=benchmark_dir,
+            runtime_image=runtime_image,
+            build_test_image=build_test_image,
+            docker_client=docker_client,
+            owner=owner,
+            name=name,
+        )
+
+    return start
+
+
+def test_a_submission_is_dispatched_measured_ingested_and_ranked(broker_url, platform_broker, deployment):
+    site = deployment(broker_url, platform_broker, "it")
+    run = site.finished(site.submit("identity", IDENTITY).runs.get())
 
     assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
     states = list(run.transitions.order_by("at", "id").values_list("to_state", flat=True))
@@ -259,11 +307,11 @@ def test_a_submission_is_dispatched_measured_ingested_and_ranked(
     figures = {(f.subject, f.name): f for f in run.result.figures.all()}
     assert figures[("submission", "accuracy")].value == figures[("reference", "accuracy")].value
     assert figures[("submission", "latency_p50")].unit == "us"
-    board = leaderboard_rows(benchmark=imported.benchmark, hardware_class=hardware)
+    board = leaderboard_rows(benchmark=site.benchmark, hardware_class=site.hardware)
     assert [row.name for row in board.rows] == ["identity"]
     assert board.rows[0].speedup == pytest.approx(figures[("submission", "speedup")].value)
     # The runner said it was there.
-    assert hardware.runners.filter(docker_ok=True).exists()
+    assert site.hardware.runners.filter(docker_ok=True).exists()
 
 
 def test_a_runner_without_docker_takes_no_job_and_says_why(
@@ -316,83 +364,15 @@ def test_a_runner_without_docker_takes_no_job_and_says_why(
 
 
 def test_a_job_whose_runner_process_is_killed_is_delivered_again_and_finishes(
-    rabbitmq_url,
-    use_broker,
-    database_url,
-    processes,
-    settings,
-    tmp_path,
-    benchmark_dir,
-    runtime_image,
-    build_test_image,
-    docker_client,
-    django_user_model,
+    rabbitmq_url, use_broker, deployment, docker_client
 ):
     # RabbitMQ hands an unacknowledged job back as soon as the consumer's channel closes;
     # Redis would only after its visibility timeout (hours), the platform's recovery first.
-    platform_broker = use_broker(rabbitmq_url)
-    storage = tmp_path / "storage"
-    settings.FOOTPRINT_STORAGE_ROOT = storage
-    settings.FOOTPRINT_RUNTIME_IMAGE = runtime_image
-    imported = benchmark_import(
-        slug="digits-kill",
-        name="digits (kill)",
-        train_path=benchmark_dir / "train.npz",
-        test_path=benchmark_dir / "test.npz",
-        reference_path=benchmark_dir / "reference" / "model.pt",
-        num_classes=10,
-        fields={**FAST_MEASUREMENT, "accuracy_floor_fraction": 0.5},
-    )
-    hardware = HardwareClass.objects.create(name=f"cpu-kill-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
-    HardwareClass.objects.exclude(pk=hardware.pk).update(active=False)
-    platform_broker.append(hardware.queue)
+    site = deployment(rabbitmq_url, use_broker(rabbitmq_url), "kill")
     # compress takes a few seconds, so that the kill lands mid-job.
     slow = IDENTITY.replace("import shutil, footprint_sdk", "import shutil, time, footprint_sdk\ntime.sleep(6)")
-    tag = build_test_image("COPY compress /usr/local/bin/compress\n", {"compress": slow})
-    tarball = storage / "submissions" / "slow.tar"
-    tarball.parent.mkdir(parents=True)
-    with open(tarball, "wb") as f:
-        for chunk in docker_client.images.get(tag).save(named=True):
-            f.write(chunk)
-    info = inspect_image_tarball(tarball)
-    env = base_env(CELERY_BROKER_URL=rabbitmq_url, FOOTPRINT_STORAGE_ROOT=str(storage))
-    worker = processes(
-        "platform-worker",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "footprint",
-            "worker",
-            "-Q",
-            "platform",
-            "-c",
-            "1",
-            "-n",
-            f"platform-it-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        {**env, "DATABASE_URL": database_url},
-    )
-    runner_env = {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")}
-    runner = processes("runner", [sys.executable, "-m", "runners", "--hardware-class", hardware.name], runner_env)
-    owner = django_user_model.objects.create_user(username="ada", password="unused-password-1")
-    submission = submission_create(
-        owner=owner,
-        benchmark=imported.benchmark,
-        name="slow identity",
-        description="",
-        division="standard",
-        tarball_path="submissions/slow.tar",
-        tarball_sha256=info.sha256,
-        size_bytes=info.size_bytes,
-        image_id=info.image_id,
-        published=True,
-    )
-    run = submission.runs.get()
-    deadline = time.monotonic() + 120
+    run = site.submit("slow identity", slow).runs.get()
+    deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         run.refresh_from_db()
         if run.state == Run.COMPRESSING:
@@ -400,17 +380,15 @@ def test_a_job_whose_runner_process_is_killed_is_delivered_again_and_finishes(
         time.sleep(0.2)
     assert run.state == Run.COMPRESSING, run.state
     # Kill the pool process that runs the job (as the OOM killer or a hard time limit would).
-    children = subprocess.run(["pgrep", "-P", str(runner.pid)], capture_output=True, text=True).stdout.split()
+    children = subprocess.run(["pgrep", "-P", str(site.runner.pid)], capture_output=True, text=True).stdout.split()
     assert children, "the runner has no pool process"
     for child in children:
         os.kill(int(child), signal.SIGKILL)
 
-    run = wait_for_terminal(run, [worker, runner])
+    run = site.finished(run)
     assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
     assert run.attempt == 2
     assert run.transitions.filter(reason__contains="runner restarted the job (attempt 2)").exists()
     # The killed attempt's container was removed by the next job, not left running.
-    assert (
-        docker_client.containers.list(all=True, filters={"label": f"org.footprint.hardware-class={hardware.name}"})
-        == []
-    )
+    label = f"org.footprint.hardware-class={site.hardware.name}"
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []
