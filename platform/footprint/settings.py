@@ -219,7 +219,7 @@ CELERY_TASK_ROUTES = ("footprint.celery.route_task",)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-runs": {"task": "footprint.sweep_stuck_runs", "schedule": 60.0},
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("FOOTPRINT_BEAT_SCHEDULE", str(VAR_DIR / "celerybeat-schedule"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Kept for reference by the admin/operator guide: brokers must not redeliver sooner.
 FOOTPRINT_LONGEST_JOB_S = LONGEST_JOB_S

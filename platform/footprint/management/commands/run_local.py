@@ -54,8 +54,6 @@ class Command(BaseCommand):
                 "INFO",
                 "-n",
                 "platform@%h",
-                "--schedule",
-                str(Path(settings.BASE_DIR) / "var" / "celerybeat-schedule"),
             ],
             "runner": [python, "-m", "runners", "--hardware-class", hardware_class],
         }
