@@ -8,11 +8,12 @@ tests) and hands this module a socket path and a way to tell whether the server 
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -271,6 +272,8 @@ class LatencyResult:
     samples_us: list[float] = field(repr=False)  # every timed query, in issue order
     # Timed replies that disagree with `expected_predictions`; None when not checked.
     prediction_mismatches: int | None = None
+    # MLPerf's early-stopping p90 bound (early_stopping_percentile_us); None under 64 queries.
+    p90_early_stopping_us: float | None = None
 
 
 def latency_percentile_us(sorted_us: np.ndarray, percent: int) -> float:
@@ -280,6 +283,62 @@ def latency_percentile_us(sorted_us: np.ndarray, percent: int) -> float:
     """
     n = len(sorted_us)
     return float(sorted_us[min(n - 1, n * percent // 100)])
+
+
+# MLPerf LoadGen's early-stopping settings for single-stream (loadgen/results.cc).
+EARLY_STOPPING_CONFIDENCE = 0.99
+
+
+def _binomial_cdf_terms(n: int, q: float) -> Iterator[float]:
+    """P(X <= t) for t = 0, 1, ... n, X ~ Binomial(n, q), in log space (no overflow at large n)."""
+    log_q, log_p = math.log(q), math.log1p(-q)
+    log_n_factorial = math.lgamma(n + 1)
+    total = 0.0
+    for x in range(n + 1):
+        log_pmf = log_n_factorial - math.lgamma(x + 1) - math.lgamma(n - x + 1) + x * log_q + (n - x) * log_p
+        total += math.exp(log_pmf)
+        yield total
+
+
+def early_stopping_overlatency_count(n: int, percentile: float, confidence: float) -> int | None:
+    """How many of `n` queries may lie above the early-stopping bound; None if n is too small.
+
+    LoadGen treats each query as a Bernoulli trial that beats the true `percentile` latency
+    with probability `percentile`. Allowing `t` queries above a latency bound, the bound holds
+    for the true percentile at `confidence` when P(X <= t) < 1 - confidence for
+    X ~ Binomial(n, 1 - percentile) (LoadGen's `odds(h = n - t, t)`). That probability grows
+    with t: the largest passing t >= 1 is LoadGen's t (it stops at the first failing one).
+    For p90 at 0.99 the smallest n with a passing t = 1 is 64.
+    """
+    if not 0.0 < percentile < 1.0 or not 0.0 < confidence < 1.0:
+        raise ValueError(f"percentile and confidence must lie in (0, 1), got {percentile}, {confidence}")
+    if n < 2:
+        return None
+    allowed = None
+    for t, cdf in enumerate(_binomial_cdf_terms(n, 1.0 - percentile)):
+        if t == 0:
+            continue
+        if cdf >= 1.0 - confidence:
+            break
+        allowed = t
+    return allowed
+
+
+def early_stopping_percentile_us(
+    sorted_us: Sequence[float] | np.ndarray, percentile: float = 0.90, confidence: float = EARLY_STOPPING_CONFIDENCE
+) -> float | None:
+    """MLPerf LoadGen's early-stopping estimate of a latency percentile (single-stream).
+
+    An upper bound on the true `percentile` latency, held with `confidence`: the latency at
+    sorted index n - t, t from early_stopping_overlatency_count (so t - 1 highest latencies
+    are discarded). `sorted_us` must be sorted ascending. None below the minimum query count
+    (64 for p90 at 0.99).
+    """
+    n = len(sorted_us)
+    t = early_stopping_overlatency_count(n, percentile, confidence)
+    if t is None:
+        return None
+    return float(sorted_us[n - t])
 
 
 def measure_latency(
@@ -358,6 +417,136 @@ def measure_latency(
         duration_s=duration_s,
         samples_us=samples_us.tolist(),
         prediction_mismatches=mismatches,
+        p90_early_stopping_us=early_stopping_percentile_us(sorted_us, 0.90),
+    )
+
+
+# ---- audits: caching probe ---------------------------------------------------------------
+
+# A repeated sample answered this much faster than fresh ones looks like a reply cache.
+CACHE_SUSPECT_RATIO = 0.8
+
+
+@dataclass(frozen=True)
+class CachingProbe:
+    repeated_p50_us: float  # median latency of the same sample sent again and again
+    fresh_p50_us: float  # median latency of samples sent once each
+    queries: int  # of each kind
+
+    @property
+    def ratio(self) -> float:
+        """repeated / fresh median latency: about 1 for a server that computes every reply."""
+        return self.repeated_p50_us / self.fresh_p50_us
+
+    @property
+    def cache_suspected(self) -> bool:
+        return self.ratio < CACHE_SUSPECT_RATIO
+
+
+def _unseen(sample: np.ndarray, k: int) -> np.ndarray:
+    """`sample` moved by k + 1 ulps in its largest element: an input no server has seen yet.
+
+    The timed run has already sent every test input, so a server that remembers inputs would
+    answer them all from memory; a nudge that no model's timing notices (the largest
+    element, never a zero turned into a slow subnormal) makes the input new to any cache.
+    """
+    copy = np.array(sample, copy=True)
+    if copy.dtype.kind != "f" or copy.size == 0:
+        return copy
+    flat = copy.reshape(-1)
+    j = int(np.argmax(np.abs(flat)))
+    value = flat[j]
+    for _ in range(k + 1):
+        value = np.nextafter(value, np.inf)
+    flat[j] = value
+    return copy
+
+
+def probe_caching(client: ServeClient, x: np.ndarray, *, queries: int = 64, seed: int = 0) -> CachingProbe:
+    """Send one sample `queries` times interleaved with `queries` unseen samples, each timed.
+
+    Interleaving keeps both kinds under the same conditions (caches, frequency, neighbours):
+    only a server that remembers inputs answers the repeated one measurably faster. The
+    fresh samples are test inputs nudged by a few ulps (see _unseen), so that a reply cache
+    filled by the timed run cannot answer them.
+    """
+    if len(x) < 2:
+        raise ValueError("the caching probe needs at least two inputs")
+    order = np.random.default_rng(seed + 1).permutation(len(x))
+    repeated = x[order[0] : order[0] + 1]
+    fresh = [_unseen(x[order[1 + k % (len(x) - 1)] : order[1 + k % (len(x) - 1)] + 1], k) for k in range(queries)]
+    clock = time.perf_counter_ns
+    repeated_ns: list[int] = []
+    fresh_ns: list[int] = []
+    client.predict(repeated)  # the first sight of it is not a repeat
+    for k in range(queries):
+        for batch, times in ((repeated, repeated_ns), (fresh[k], fresh_ns)):
+            t0 = clock()
+            client.predict(batch)
+            times.append(clock() - t0)
+    return CachingProbe(
+        repeated_p50_us=float(np.median(repeated_ns)) / 1000.0,
+        fresh_p50_us=float(np.median(fresh_ns)) / 1000.0,
+        queries=queries,
+    )
+
+
+# ---- offline throughput ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThroughputResult:
+    batch_size: int
+    samples_per_s: float
+    batches: int  # timed batches
+    duration_s: float
+
+
+def measure_throughput(
+    client: ServeClient,
+    x: np.ndarray,
+    *,
+    batch_size: int,
+    min_duration_s: float = 1.0,
+    min_batches: int = 64,
+    warmup_batches: int = 2,
+    num_classes: int | None = None,
+) -> ThroughputResult:
+    """Offline throughput: batches of `batch_size` back to back until both minimums are met.
+
+    The harness sends the next batch when the previous reply arrived (one connection, as the
+    contract has it), so the figure includes one round trip per batch: small against a
+    large batch. Inputs cycle through `x` (tiled when the batch is larger than `x`). With
+    `num_classes`, every reply must hold one answer per input (predictions_from_reply), so
+    that a server cannot answer a batch with less work than the batch asks for.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if len(x) == 0:
+        raise ValueError("need at least one input")
+    # Every batch starts inside x and may run past its end into the next copy.
+    pool = np.concatenate([x] * (1 + -(-batch_size // len(x))))
+    batches = [np.ascontiguousarray(pool[s : s + batch_size]) for s in range(0, len(x), batch_size)]
+    for k in range(warmup_batches):
+        client.predict(batches[k % len(batches)])
+    clock = time.perf_counter_ns
+    done = 0
+    min_ns = int(min_duration_s * 1e9)
+    start = clock()
+    replies = []
+    while True:
+        reply = client.predict(batches[done % len(batches)])
+        if num_classes is not None:
+            replies.append(reply)  # checked after the clock stops
+        done += 1
+        elapsed = clock() - start
+        if done >= min_batches and elapsed >= min_ns:
+            break
+    duration_s = elapsed / 1e9
+    for reply in replies:
+        predictions_from_reply(reply, batch_size, num_classes)  # type: ignore[arg-type]
+    return ThroughputResult(
+        batch_size=batch_size, samples_per_s=done * batch_size / duration_s, batches=done, duration_s=duration_s
     )
 
 

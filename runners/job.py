@@ -17,6 +17,7 @@ import platform
 import shutil
 import socket
 import stat
+import statistics
 import tempfile
 import time
 import uuid
@@ -28,6 +29,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 
+from runners import footprint_sdk as sdk
 from runners import harness
 from runners.footprint_sdk import CONTRACT
 from runners.sandbox.docker import ContainerOutcome, ContainerSpec, DockerSandbox, Mount, SandboxError
@@ -51,6 +53,20 @@ class JobFailure(Exception):
         self.phase, self.code, self.reason = phase, code, reason
 
 
+def phase_record(outcome: ContainerOutcome) -> dict:
+    """A container's outcome as the result document's `phases` hold it."""
+    return {
+        "exit_code": outcome.exit_code,
+        "wall_s": round(outcome.wall_s, 6),
+        "cpu_s": outcome.cpu_s,
+        "peak_memory_bytes": outcome.peak_memory_bytes,
+        "log_tail": outcome.log_tail,
+        "timed_out": outcome.timed_out,
+        "oom_killed": outcome.oom_killed,
+        "pids_limit_hit": outcome.pids_limit_hit,
+    }
+
+
 @dataclass
 class ResultDocument:
     run_id: int
@@ -59,21 +75,14 @@ class ResultDocument:
     figures: list[dict] = field(default_factory=list)
     method: dict | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    # Audit and stability flags (docs/measurement.md, "Flags"), e.g. "unstable".
+    flags: list[str] = field(default_factory=list)
 
     def figure(self, subject: str, name: str, value: float, unit: str, label: str = "measured") -> None:
         self.figures.append({"subject": subject, "name": name, "value": float(value), "unit": unit, "label": label})
 
     def phase(self, name: str, outcome: ContainerOutcome) -> None:
-        self.phases[name] = {
-            "exit_code": outcome.exit_code,
-            "wall_s": round(outcome.wall_s, 6),
-            "cpu_s": outcome.cpu_s,
-            "peak_memory_bytes": outcome.peak_memory_bytes,
-            "log_tail": outcome.log_tail,
-            "timed_out": outcome.timed_out,
-            "oom_killed": outcome.oom_killed,
-            "pids_limit_hit": outcome.pids_limit_hit,
-        }
+        self.phases[name] = phase_record(outcome)
 
     def as_dict(self, failure: JobFailure | None) -> dict:
         return {
@@ -86,6 +95,7 @@ class ResultDocument:
             ),
             "phases": self.phases,
             "figures": [] if failure else self.figures,
+            "flags": [] if failure else sorted(set(self.flags)),
             "method": self.method,
             "provenance": self.provenance,
         }
@@ -375,14 +385,54 @@ def _read_method_json(path: Path) -> dict:
 
 # -- measuring -------------------------------------------------------------------------
 
+# Settings a footprint.job/1 spec may leave out (older platforms): one repeat, 5% CV.
+DEFAULT_REPEATS = 1
+DEFAULT_UNSTABLE_CV_THRESHOLD = 0.05
+# Timed replies that may disagree with the accuracy run before a result is flagged:
+# batch-1 and batched kernels may round differently and flip a near-tie arg-max.
+PREDICTION_MISMATCH_TOLERANCE = 0.001
+CACHE_PROBE_QUERIES = 64
+THROUGHPUT_MIN_DURATION_S = 1.0
+THROUGHPUT_MIN_BATCHES = 64
+# Bounds on method.json's batch_sizes: each is tried in a fresh container.
+MAX_DECLARED_BATCH_SIZES = 8
+MAX_BATCH_SIZE = 65536
+
+WHO = {
+    "null": "the null server",
+    "reference": "the reference model's server",
+    "submission": "the submission's server",
+}
+
+
+@dataclass
+class Server:
+    subject: str
+    image: str
+    command: list[str]
+    out_dir: Path | None
+
+
+@dataclass
+class SubjectSummary:
+    """One subject's latency over its repeats, and its audits (None for the null server)."""
+
+    p50_us: float
+    p50_cv: float | None
+    mismatch_rate: float | None
+    probe: harness.CachingProbe | None
+
 
 def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument) -> None:
     runtime = spec["runtime_image"]
     own = spec["submission"]["division"] == "own"
+    settings = spec["measurement"]
+    repeats = int(settings.get("repeats", DEFAULT_REPEATS))
+    cv_threshold = float(settings.get("unstable_cv_threshold", DEFAULT_UNSTABLE_CV_THRESHOLD))
     servers = [
-        ("null", runtime, ["footprint-null-serve"], None),
-        ("reference", runtime, ["footprint-serve"], staged.reference_dir),
-        (
+        Server("null", runtime, ["footprint-null-serve"], None),
+        Server("reference", runtime, ["footprint-serve"], staged.reference_dir),
+        Server(
             "submission",
             spec["submission"]["image_id"] if own else runtime,
             ["serve"] if own else ["footprint-serve"],
@@ -398,13 +448,18 @@ def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocu
         "harness_cpus": sorted(cpus),
         "policy": "harness pinned to the container's CPUs",
     }
-    latencies: dict[str, harness.LatencyResult] = {}
+    doc.provenance["repeats"] = repeats
+    summaries: dict[str, SubjectSummary] = {}
     try:
-        for subject, image, command, out_dir in servers:
-            latencies[subject] = _serve_and_measure(spec, sandbox, staged, doc, subject, image, command, out_dir)
+        for server in servers:
+            summaries[server.subject] = _measure_subject(spec, sandbox, staged, doc, server, repeats=repeats)
+        batch_sizes = _declared_batch_sizes(doc)
+        if batch_sizes:
+            _measure_offline(spec, sandbox, staged, doc, {s.subject: s for s in servers}, batch_sizes)
     finally:
         harness.pin_current_process(previous)
-    doc.figure("submission", "speedup", latencies["reference"].p50_us / latencies["submission"].p50_us, "ratio")
+    doc.figure("submission", "speedup", summaries["reference"].p50_us / summaries["submission"].p50_us, "ratio")
+    _flag(doc, summaries, cv_threshold=cv_threshold)
     _footprint_ratios(doc)
     for subject, path in (
         ("reference", staged.reference_dir / "model.pt"),
@@ -414,42 +469,154 @@ def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocu
             doc.figure(subject, "artifact_size", path.stat().st_size, "bytes")
 
 
-def _serve_and_measure(
+def _flag(doc: ResultDocument, summaries: dict[str, SubjectSummary], *, cv_threshold: float) -> None:
+    """The result's flags (docs/measurement.md, "Flags"); the thresholds go to the provenance."""
+    doc.provenance["flag_thresholds"] = {
+        "unstable_cv": cv_threshold,
+        "prediction_mismatch_rate": PREDICTION_MISMATCH_TOLERANCE,
+        "repeat_latency_ratio": harness.CACHE_SUSPECT_RATIO,
+    }
+    cvs = [summaries[s].p50_cv for s in ("reference", "submission")]
+    if any(cv is not None and cv > cv_threshold for cv in cvs):
+        doc.flags.append("unstable")
+    submission = summaries["submission"]
+    if submission.mismatch_rate is not None and submission.mismatch_rate > PREDICTION_MISMATCH_TOLERANCE:
+        doc.flags.append("predictions_differ")
+    if submission.probe is not None and submission.probe.cache_suspected:
+        doc.flags.append("cache_suspected")
+
+
+def _measure_subject(
+    spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument, server: Server, *, repeats: int
+) -> SubjectSummary:
+    """Serve one subject in `repeats` fresh containers and publish the medians of its latencies.
+
+    The first container also runs the accuracy pass (whose predictions every timed run is
+    checked against) and the caching probe; the others only time queries.
+    """
+    subject = server.subject
+    sessions: list[_Session] = []
+    expected: np.ndarray | None = None
+    for repeat in range(repeats):
+        session = _serve_once(
+            spec, sandbox, staged, doc, server, tag=str(repeat), first=repeat == 0, expected_predictions=expected
+        )
+        if session.predictions is not None:
+            expected = session.predictions
+        if repeat == 0:
+            doc.phases[f"serve_{subject}"] = session.phase
+        else:
+            doc.provenance.setdefault("serve_repeats", {}).setdefault(subject, []).append(session.phase)
+        sessions.append(session)
+
+    latencies = [s.latency for s in sessions]
+    for name in ("p50", "p90", "p99", "mean"):
+        doc.figure(subject, f"latency_{name}", statistics.median(getattr(r, f"{name}_us") for r in latencies), "us")
+    early = [r.p90_early_stopping_us for r in latencies]
+    if all(value is not None for value in early):
+        doc.figure(subject, "latency_p90_early_stopping", statistics.median(early), "us")  # type: ignore[type-var]
+    doc.figure(subject, "queries", sum(r.queries for r in latencies), "count")
+    p50s = [r.p50_us for r in latencies]
+    cv = statistics.stdev(p50s) / statistics.mean(p50s) if len(p50s) >= 2 else None
+    if cv is not None:
+        doc.figure(subject, "latency_p50_cv", cv, "fraction")
+    peaks = [s.peak for s in sessions if s.peak is not None]
+    if peaks:
+        doc.figure(subject, "serve_peak_memory", max(peaks), "bytes")
+
+    mismatch_rate = None
+    checked = [r for r in latencies if r.prediction_mismatches is not None]
+    if checked:
+        mismatch_rate = sum(r.prediction_mismatches or 0 for r in checked) / sum(r.queries for r in checked)
+        doc.figure(subject, "prediction_mismatch_rate", mismatch_rate, "fraction")
+    probe = sessions[0].probe
+    if probe is not None:
+        doc.figure(subject, "repeat_latency_ratio", probe.ratio, "ratio")
+        doc.provenance.setdefault("caching_probe", {})[subject] = {
+            "repeated_p50_us": round(probe.repeated_p50_us, 3),
+            "fresh_p50_us": round(probe.fresh_p50_us, 3),
+            "queries_each": probe.queries,
+        }
+
+    # Every repeat's samples in issue order, one list; latency_repeats says where each starts.
+    doc.provenance.setdefault("latency_samples_us", {})[subject] = [
+        round(sample, 3) for r in latencies for sample in r.samples_us
+    ]
+    doc.provenance.setdefault("latency_repeats", {})[subject] = [
+        {
+            "p50_us": r.p50_us,
+            "p90_us": r.p90_us,
+            "p99_us": r.p99_us,
+            "mean_us": r.mean_us,
+            "p90_early_stopping_us": r.p90_early_stopping_us,
+            "queries": r.queries,
+            "warmup_queries": r.warmup_queries,
+            "duration_s": round(r.duration_s, 6),
+            "prediction_mismatches": r.prediction_mismatches,
+        }
+        for r in latencies
+    ]
+    return SubjectSummary(p50_us=statistics.median(p50s), p50_cv=cv, mismatch_rate=mismatch_rate, probe=probe)
+
+
+@dataclass
+class _Session:
+    """What one server container gave."""
+
+    phase: dict
+    latency: harness.LatencyResult
+    peak: int | None
+    predictions: np.ndarray | None = None
+    probe: harness.CachingProbe | None = None
+
+
+def _serve_container(spec: dict, staged: Staged, server: Server, *, tag: str) -> tuple[ContainerSpec, Path]:
+    sock_dir = staged.work / f"sock-{server.subject}-{tag}"
+    sock_dir.mkdir()
+    _give_to_container(sock_dir)
+    mounts = [Mount(str(sock_dir), "/footprint/sock", False)]
+    if server.out_dir is not None:
+        mounts.append(Mount(str(server.out_dir), "/footprint/out", True))
+    container = _container(
+        spec,
+        image=server.image,
+        command=server.command,
+        mounts=mounts,
+        phase=f"serve_{server.subject}",
+        wall_s=spec["limits"]["serve_wall_s"],
+    )
+    return container, sock_dir / "serve.sock"
+
+
+def _serve_once(
     spec: dict,
     sandbox: DockerSandbox,
     staged: Staged,
     doc: ResultDocument,
-    subject: str,
-    image: str,
-    command: list[str],
-    out_dir: Path | None,
-) -> harness.LatencyResult:
+    server: Server,
+    *,
+    tag: str,
+    first: bool,
+    expected_predictions: np.ndarray | None,
+) -> _Session:
     limits, settings, task = spec["limits"], spec["measurement"], spec["benchmark"]["task"]
+    subject = server.subject
     own_runtime = subject == "submission" and spec["submission"]["division"] == "own"
-    sock_dir = staged.work / f"sock-{subject}"
-    sock_dir.mkdir()
-    _give_to_container(sock_dir)
-    mounts = [Mount(str(sock_dir), "/footprint/sock", False)]
-    if out_dir is not None:
-        mounts.append(Mount(str(out_dir), "/footprint/out", True))
-    container = _container(
-        spec, image=image, command=command, mounts=mounts, phase=f"serve_{subject}", wall_s=limits["serve_wall_s"]
-    )
-    who = {
-        "null": "the null server",
-        "reference": "the reference model's server",
-        "submission": "the submission's server",
-    }[subject]
+    container, sock_path = _serve_container(spec, staged, server, tag=tag)
+    who = WHO[subject]
     failure: JobFailure | None = None
     latency: harness.LatencyResult | None = None
+    predictions: np.ndarray | None = None
+    probe: harness.CachingProbe | None = None
+    peak: int | None = None
     running = sandbox.start(container)
     with running:
         try:
             client = harness.ServeClient.connect(
-                str(sock_dir / "serve.sock"), ready_timeout_s=float(limits["serve_ready_s"]), is_alive=running.is_alive
+                str(sock_path), ready_timeout_s=float(limits["serve_ready_s"]), is_alive=running.is_alive
             )
             try:
-                if subject != "null":
+                if subject != "null" and first:
                     _footprint_figures(doc, subject, client.ready_info.get("footprint"), own=own_runtime)
                     accuracy = harness.measure_accuracy(
                         client,
@@ -459,6 +626,7 @@ def _serve_and_measure(
                         num_classes=int(task["num_classes"]),
                     )
                     doc.figure(subject, "accuracy", accuracy.accuracy, "fraction")
+                    predictions = expected_predictions = accuracy.predictions
                 latency = harness.measure_latency(
                     client,
                     staged.test_x,
@@ -467,7 +635,13 @@ def _serve_and_measure(
                     min_queries=int(settings["min_queries"]),
                     min_duration_s=float(settings["min_duration_s"]),
                     seed=int(settings["seed"]),
+                    expected_predictions=expected_predictions,
+                    num_classes=int(task["num_classes"]) if expected_predictions is not None else None,
                 )
+                if subject != "null" and first and len(staged.test_x) >= 2:
+                    probe = harness.probe_caching(
+                        client, staged.test_x, queries=CACHE_PROBE_QUERIES, seed=int(settings["seed"])
+                    )
                 peak = running.peak_memory_bytes()
                 client.shutdown()
             finally:
@@ -476,7 +650,6 @@ def _serve_and_measure(
             code = "reference_failed" if subject == "reference" else exc.code
             failure = JobFailure("measuring", code, f"{who}: {exc.reason}")
         outcome = running.stop(SERVE_STOP_GRACE_S if failure is None else 0.0)
-    doc.phase(f"serve_{subject}", outcome)
     container_failure = _container_failure("measuring", "serve", outcome, limits)
     if container_failure is not None:
         # The container's own fate (killed for memory or time, dead on its own) explains more
@@ -489,15 +662,106 @@ def _serve_and_measure(
                 f"{who}: {container_failure.reason}",
             )
     if failure is not None:
+        doc.phase(f"serve_{subject}", outcome)  # the failing container's log tail is the evidence
         raise failure
     assert latency is not None
-    for name in ("p50", "p90", "p99", "mean"):
-        doc.figure(subject, f"latency_{name}", getattr(latency, f"{name}_us"), "us")
-    doc.figure(subject, "queries", latency.queries, "count")
-    if peak is not None:
-        doc.figure(subject, "serve_peak_memory", peak, "bytes")
-    doc.provenance.setdefault("latency_samples_us", {})[subject] = [round(s, 3) for s in latency.samples_us]
-    return latency
+    return _Session(phase=phase_record(outcome), latency=latency, peak=peak, predictions=predictions, probe=probe)
+
+
+# -- offline throughput ----------------------------------------------------------------
+
+
+def _declared_batch_sizes(doc: ResultDocument) -> list[int]:
+    """method.json's `batch_sizes`, largest first; a malformed list is left out, with why."""
+    declared = (doc.method or {}).get("batch_sizes")
+    if declared is None:
+        return []
+    ok = (
+        isinstance(declared, list)
+        and 0 < len(declared) <= MAX_DECLARED_BATCH_SIZES
+        and all(isinstance(b, int) and not isinstance(b, bool) and 1 <= b <= MAX_BATCH_SIZE for b in declared)
+    )
+    if not ok:
+        doc.provenance["throughput"] = {
+            "skipped": f"method.json's batch_sizes must be a list of 1 to {MAX_DECLARED_BATCH_SIZES} integers "
+            f"in [1, {MAX_BATCH_SIZE}]; got {json.dumps(declared)[:200]}"
+        }
+        return []
+    return sorted(set(declared), reverse=True)
+
+
+def _measure_offline(
+    spec: dict,
+    sandbox: DockerSandbox,
+    staged: Staged,
+    doc: ResultDocument,
+    servers: dict[str, Server],
+    batch_sizes: list[int],
+) -> None:
+    """Throughput of the submission at its largest declared batch size that works, then of the
+    reference at that same size. A size that fails (out of memory, an error, a dead server)
+    is recorded and the next smaller one tried, each in a fresh container; none failing the
+    run: the latency figures stand on their own."""
+    notes: dict[str, Any] = {"batch_sizes_declared": batch_sizes, "attempts": []}
+    doc.provenance["throughput"] = notes
+    chosen = None
+    for size in batch_sizes:
+        result = _throughput_once(spec, sandbox, staged, servers["submission"], size, notes)
+        if result is not None:
+            chosen = size
+            doc.figure("submission", "throughput", result.samples_per_s, "samples/s")
+            break
+    if chosen is None:
+        notes["submission"] = "no declared batch size could be served: see attempts"
+        return
+    notes["batch_size"] = chosen
+    doc.figure("submission", "throughput_batch_size", chosen, "count")
+    result = _throughput_once(spec, sandbox, staged, servers["reference"], chosen, notes)
+    if result is not None:
+        doc.figure("reference", "throughput", result.samples_per_s, "samples/s")
+
+
+def _throughput_once(
+    spec: dict, sandbox: DockerSandbox, staged: Staged, server: Server, batch_size: int, notes: dict
+) -> harness.ThroughputResult | None:
+    container, sock_path = _serve_container(spec, staged, server, tag=f"offline-{batch_size}")
+    limits = spec["limits"]
+    result: harness.ThroughputResult | None = None
+    problem: str | None = None
+    running = sandbox.start(container)
+    with running:
+        try:
+            client = harness.ServeClient.connect(
+                str(sock_path), ready_timeout_s=float(limits["serve_ready_s"]), is_alive=running.is_alive
+            )
+            try:
+                result = harness.measure_throughput(
+                    client,
+                    staged.test_x,
+                    batch_size=batch_size,
+                    min_duration_s=THROUGHPUT_MIN_DURATION_S,
+                    min_batches=THROUGHPUT_MIN_BATCHES,
+                    num_classes=int(spec["benchmark"]["task"]["num_classes"]),
+                )
+                client.shutdown()
+            finally:
+                client.close()
+        except harness.HarnessError as exc:
+            problem = exc.reason
+        except sdk.ProtocolError as exc:  # a batch larger than a frame may carry
+            problem = str(exc)
+        outcome = running.stop(SERVE_STOP_GRACE_S if problem is None else 0.0)
+    container_failure = _container_failure("measuring", "serve", outcome, limits)
+    if container_failure is not None and (problem is None or outcome.oom_killed or outcome.timed_out):
+        problem = container_failure.reason
+    attempt: dict[str, Any] = {"subject": server.subject, "batch_size": batch_size, "phase": phase_record(outcome)}
+    if problem is not None or result is None:
+        attempt["failure"] = problem or "no result"
+        result = None
+    else:
+        attempt.update(samples_per_s=result.samples_per_s, batches=result.batches, duration_s=result.duration_s)
+    notes["attempts"].append(attempt)
+    return result
 
 
 # -- footprint figures -----------------------------------------------------------------

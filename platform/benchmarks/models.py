@@ -7,6 +7,9 @@ from django.db import models
 from django.utils import timezone
 
 CONTRACT = "footprint.contract/1"
+# Offline throughput tries each declared batch size in a fresh container (runners/job.py
+# MAX_DECLARED_BATCH_SIZES for the submission, plus one for the reference).
+MAX_OFFLINE_CONTAINERS = 8 + 1
 _AT_LEAST_ONE = MinValueValidator(1)
 
 
@@ -61,6 +64,15 @@ class Benchmark(models.Model):
     min_duration_s = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
     accuracy_batch_size = models.PositiveIntegerField(default=64, validators=[_AT_LEAST_ONE])
     seed = models.PositiveIntegerField(default=0)
+    # The serve phase runs in this many fresh containers per server; figures are medians.
+    serve_repeats = models.PositiveSmallIntegerField(
+        default=3, validators=[_AT_LEAST_ONE, MaxValueValidator(20)], help_text="fresh server processes per subject"
+    )
+    unstable_cv_threshold = models.FloatField(
+        default=0.05,
+        validators=[MinValueValidator(0.0)],
+        help_text="a result is flagged unstable when the p50 CV over the repeats exceeds this fraction",
+    )
 
     created = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -97,6 +109,8 @@ class Benchmark(models.Model):
             "min_duration_s": self.min_duration_s,
             "accuracy_batch_size": self.accuracy_batch_size,
             "seed": self.seed,
+            "repeats": self.serve_repeats,
+            "unstable_cv_threshold": self.unstable_cv_threshold,
         }
 
     def task_document(self, *, threads: int) -> dict[str, Any]:
@@ -118,9 +132,10 @@ class Benchmark(models.Model):
         """How long a run of this benchmark may go without a progress report.
 
         A runner reports when a phase starts; the measuring phase serves the reference,
-        the submission and the null server one after the other, each within its limits.
+        the submission and the null server one after the other, each `serve_repeats` times
+        within its limits, then up to MAX_OFFLINE_CONTAINERS containers for throughput.
         """
-        serve_phases = 3
+        serve_phases = 3 * self.serve_repeats + MAX_OFFLINE_CONTAINERS
         return self.compress_wall_s + serve_phases * (self.serve_ready_s + self.serve_wall_s) + margin_s
 
 

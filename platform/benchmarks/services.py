@@ -53,6 +53,8 @@ SETTABLE_FIELDS = (
     "min_duration_s",
     "accuracy_batch_size",
     "seed",
+    "serve_repeats",
+    "unstable_cv_threshold",
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 

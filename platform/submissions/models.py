@@ -131,6 +131,9 @@ class Result(models.Model):
     provenance = models.JSONField(default=dict)
     # None when the run failed or the accuracies are missing.
     meets_accuracy_floor = models.BooleanField(null=True)
+    # The document's flags (docs/measurement.md, "Flags"): "unstable", "predictions_differ",
+    # "cache_suspected"; shown wherever the result is.
+    flags = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)
 
     def __str__(self) -> str:

@@ -351,6 +351,7 @@ def run_ingest_result(*, document: Any) -> Run | None:
             document=valid,
             provenance=valid["provenance"],
             meets_accuracy_floor=meets,
+            flags=list(valid.get("flags") or []),
         )
         for figure in figures:
             figure.result = result

@@ -26,6 +26,8 @@ _OPTIONS: list[tuple[str, type, str]] = [
     ("min_duration_s", float, "least timed duration, seconds"),
     ("accuracy_batch_size", int, "batch size of the accuracy pass"),
     ("seed", int, "seed given to submissions"),
+    ("serve_repeats", int, "fresh serve containers per server; latencies are their medians (default 3)"),
+    ("unstable_cv_threshold", float, "flag a result unstable above this CV of p50 over the repeats (default 0.05)"),
 ]
 
 

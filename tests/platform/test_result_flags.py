@@ -1,0 +1,49 @@
+"""A result document's flags are stored with the result, and checked like the rest of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from submissions.models import Result
+from submissions.services import run_ingest_result
+from submissions.tasks import run_progress
+from tests.platform.documents import figure, result_document
+
+pytestmark = pytest.mark.django_db
+
+
+def _measuring(run):
+    for state in ("staging", "compressing", "measuring"):
+        run_progress(run.pk, 1, state, state)
+    run.refresh_from_db()
+    return run
+
+
+def test_it_stores_the_flags_of_a_document(run):
+    _measuring(run)
+    document = result_document(run.pk)
+    document["flags"] = ["cache_suspected", "unstable"]
+    document["figures"].append(figure("submission", "throughput", 5400.0, "samples/s"))
+    run_ingest_result(document=document)
+    run.refresh_from_db()
+    assert run.state == "succeeded"
+    result = Result.objects.get(run=run)
+    assert result.flags == ["cache_suspected", "unstable"]
+    assert result.figures.get(name="throughput").unit == "samples/s"
+
+
+def test_a_document_without_flags_stores_none(run):
+    _measuring(run)
+    run_ingest_result(document=result_document(run.pk))
+    assert Result.objects.get(run=run).flags == []
+
+
+def test_a_malformed_flag_fails_the_run_saying_why(run):
+    _measuring(run)
+    document = result_document(run.pk)
+    document["flags"] = ["Not A Flag"]
+    run_ingest_result(document=document)
+    run.refresh_from_db()
+    assert run.state == "failed"
+    assert run.failure_code == "invalid_result_document"
+    assert "flags" in run.failure_reason
