@@ -301,6 +301,13 @@ def download_wheels(wheels_dir: str | Path) -> None:
         raise ImageBuildError(f"`{' '.join(command)}` failed with exit code {result.returncode}")
 
 
+def ensure_wheels(wheels_dir: str | Path) -> None:
+    """Download the runtime's wheels into wheels_dir unless they are all there already."""
+    if not all(_has_wheel(Path(wheels_dir), req) for req in RUNTIME_REQUIREMENTS):
+        log.info("downloading %s into %s", " ".join(RUNTIME_REQUIREMENTS), wheels_dir)
+        download_wheels(wheels_dir)
+
+
 # -- command line -----------------------------------------------------------------------
 
 
@@ -316,11 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    if not args.wheels.is_dir() or not any(args.wheels.glob("*.whl")):
-        log.info("no wheels in %s: downloading %s", args.wheels, " ".join(RUNTIME_REQUIREMENTS))
     try:
-        if not all(_has_wheel(args.wheels, req) for req in RUNTIME_REQUIREMENTS):
-            download_wheels(args.wheels)
+        ensure_wheels(args.wheels)
         client = docker.from_env()
         image_id = build_runtime_image(tag=args.tag, base_image=args.base_image, wheels_dir=args.wheels, client=client)
     except ImageBuildError as exc:
