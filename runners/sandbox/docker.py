@@ -331,7 +331,20 @@ class DockerSandbox:
         if spec.cpuset:
             kwargs["cpuset_cpus"] = spec.cpuset
         if spec.gpus > 0:
+            # Docker turns count=N into NVIDIA_VISIBLE_DEVICES=0,...,N-1 (NVML indices): the
+            # GPUs the runner meters (runners.meters.nvml). Two GPU classes on one host would
+            # both get GPU 0 until the hardware class names its GPUs (device_ids).
             kwargs["device_requests"] = [docker.types.DeviceRequest(count=spec.gpus, capabilities=[["gpu"]])]
+            # The container's environment replaces the image's: an image asking for every
+            # GPU or every driver capability (graphics, display, video) gets neither.
+            kwargs["environment"].update(
+                NVIDIA_VISIBLE_DEVICES=",".join(str(i) for i in range(spec.gpus)),
+                NVIDIA_DRIVER_CAPABILITIES="compute,utility",
+            )
+        else:
+            # On a host whose default runtime is nvidia, an image's ENV NVIDIA_VISIBLE_DEVICES=all
+            # would hand a CPU class's container every GPU; "void": no GPU, no driver files.
+            kwargs["environment"]["NVIDIA_VISIBLE_DEVICES"] = "void"
         return kwargs
 
     def _not_started(self, parent: str, owned: bool, container_id: str | None, reason: str) -> RunningContainer:
@@ -420,6 +433,18 @@ class RunningContainer:
         if self._outcome is not None:
             return self._outcome.peak_memory_bytes
         return cgroup.memory_peak_bytes(self._parent)
+
+    @property
+    def cgroup_path(self) -> str | None:
+        """The parent cgroup the container runs under (relative to a hierarchy's root)."""
+        return getattr(self, "_parent", None)
+
+    def cpu_time_s(self) -> float | None:
+        """CPU seconds the container's processes used so far (also after its exit); None
+        when the cgroup cannot be read (a container that never started)."""
+        if self._outcome is not None:
+            return self._outcome.cpu_s
+        return cgroup.cpu_time_s(self._parent)
 
     def wait(self) -> ContainerOutcome:
         """Wait for the exit (the monitor kills at the wall-clock limit), then clean up."""
