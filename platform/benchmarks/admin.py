@@ -1,6 +1,17 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
+from budgets.models import Track
+
+
+class TrackInline(admin.TabularInline):
+    """The benchmark's budget tracks, editable beside it (also under Budgets > Tracks)."""
+
+    model = Track
+    extra = 0
+    fields = ("slug", "name", "order", "max_device_hours", "max_kwh")
+    ordering = ("order", "slug")
 
 
 @admin.register(Benchmark)
@@ -19,12 +30,39 @@ class BenchmarkAdmin(admin.ModelAdmin):
         "data_sha256",
         "created",
     )
+    inlines = (TrackInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A benchmark is its files: only import_benchmark (benchmarks.services.benchmark_import)
+        # creates one, with its data fields and its default budget tracks. An add form here
+        # could fill neither and would fail on the empty data fields.
+        return False
 
 
 @admin.register(HardwareClass)
 class HardwareClassAdmin(admin.ModelAdmin):
-    list_display = ("name", "cpu_description", "cores", "cpuset", "gpus", "active")
+    list_display = (
+        "name",
+        "cpu_description",
+        "cores",
+        "cpuset",
+        "gpus",
+        "cpu_watts_per_core",
+        "grid_intensity_g_per_kwh",
+        "active",
+    )
     list_filter = ("active",)
+    fields = (
+        "name",
+        "cpu_description",
+        "gpu_description",
+        "cores",
+        "cpuset",
+        "gpus",
+        "cpu_watts_per_core",
+        "grid_intensity_g_per_kwh",
+        "active",
+    )
 
 
 @admin.register(RunnerStatus)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -11,6 +12,12 @@ CONTRACT = "footprint.contract/1"
 # MAX_DECLARED_BATCH_SIZES for the submission, plus one for the reference).
 MAX_OFFLINE_CONTAINERS = 8 + 1
 _AT_LEAST_ONE = MinValueValidator(1)
+
+
+def validate_watts_above_zero(value: float) -> None:
+    """A power figure must be positive: 0 W would make every estimate a false zero."""
+    if value is not None and not value > 0:
+        raise ValidationError(f"{value} W is not a power a busy core draws; give a figure above 0, or leave it empty")
 
 
 class Benchmark(models.Model):
@@ -151,6 +158,25 @@ class HardwareClass(models.Model):
         help_text="CPUs the sandbox is pinned to, in cpuset syntax: '1' or '2-3' or '0,2'",
     )
     gpus = models.PositiveSmallIntegerField(default=0)
+    # The runner's energy estimate where no counter (RAPL, NVML) is readable: container
+    # CPU-seconds x this figure, labelled "estimated" and never ranked against measured.
+    cpu_watts_per_core = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[validate_watts_above_zero],
+        help_text=(
+            "power drawn by one fully busy core, in watts, for energy estimates on runner hosts "
+            "without an energy counter; empty: no estimate"
+        ),
+    )
+    # Turns a result's total energy into CO2e (budgets.costs); None: no CO2e is shown, a
+    # zero would claim a carbon-free grid.
+    grid_intensity_g_per_kwh = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0)],
+        help_text="grid carbon intensity for CO2e, gCO2e per kWh, set by the operator; empty: no CO2e",
+    )
     active = models.BooleanField(default=True, help_text="new submissions run on active classes")
     created = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -166,7 +192,14 @@ class HardwareClass(models.Model):
         return f"runner.{self.name}"
 
     def job_document(self) -> dict[str, Any]:
-        return {"name": self.name, "cpuset": self.cpuset, "cores": self.cores, "gpus": self.gpus}
+        return {
+            "name": self.name,
+            "cpuset": self.cpuset,
+            "cores": self.cores,
+            "gpus": self.gpus,
+            # None (no estimate) rather than 0: a zero would be a figure, and a false one.
+            "cpu_watts_per_core": self.cpu_watts_per_core or None,
+        }
 
 
 class RunnerStatus(models.Model):

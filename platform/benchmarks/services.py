@@ -26,6 +26,7 @@ from benchmarks.data import (
     reference_accuracy,
 )
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
+from budgets.services import tracks_ensure_defaults
 from footprint.storage import storage_root
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,9 @@ def benchmark_import(
 
     The files are stored under benchmarks/<slug>/<version>/; new content gets a new
     version folder (a queued job keeps reading the folder it was given), the same content
-    reuses the folder it is in. `fields` sets any of SETTABLE_FIELDS. Raises
-    BenchmarkDataError with a reason for the operator.
+    reuses the folder it is in. `fields` sets any of SETTABLE_FIELDS. A benchmark created
+    here gets the default budget tracks. Raises BenchmarkDataError with a reason for the
+    operator.
     """
     if not _SLUG.match(slug):
         raise BenchmarkDataError(f"the slug {slug!r} must be lower-case letters, digits and dashes (at most 64)")
@@ -204,6 +206,10 @@ def benchmark_import(
         )
     with transaction.atomic():
         benchmark.save()
+        if created:
+            # A new benchmark gets the default budget tracks (docs/search-cost.md); an
+            # existing one keeps what the operator made of its tracks, deletions included.
+            tracks_ensure_defaults(benchmark=benchmark)
     log.info(
         "benchmark %s: version %s, reference accuracy %.4f (%s)",
         slug,

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "benchmarks",
     "submissions",
     "leaderboard",
+    "budgets",
+    "papers",
     "footprint",  # management commands (run_local)
 ]
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("submissions.urls")),
     path("", include("benchmarks.urls")),
     path("", include("leaderboard.urls")),
+    path("", include("papers.urls")),
 ]

@@ -14,6 +14,8 @@ from datetime import datetime
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from benchmarks.models import Benchmark, HardwareClass
+from budgets.models import Track
+from budgets.selectors import RowBudget, leaderboard_track_filter, track_from_slug, tracks_for_benchmark
 from submissions.models import Figure, Run, Submission
 
 # Row attribute -> (figure name, unit) of the submission's figures.
@@ -26,12 +28,18 @@ ROW_FIGURES: dict[str, tuple[str, str]] = {
     "theoretical_speedup": ("theoretical_speedup", "ratio"),
     "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
     "compress_wall_s": ("compress_wall", "s"),
+    "energy_per_inference_mj": ("energy_per_inference", "mJ"),
+}
+# The same job's reference, shown beside the submission's figure (second line, title).
+ROW_REFERENCE_FIGURES: dict[str, tuple[str, str]] = {
+    "reference_energy_per_inference_mj": ("energy_per_inference", "mJ"),
 }
 BASELINE_FIGURES: dict[str, tuple[str, str]] = {
     "accuracy": ("accuracy", "fraction"),
     "latency_p50_us": ("latency_p50", "us"),
     "latency_p90_us": ("latency_p90", "us"),
     "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
+    "energy_per_inference_mj": ("energy_per_inference", "mJ"),
 }
 
 # Sort keys a page may ask for: key -> (row attribute, larger is better). "-key" reverses.
@@ -45,10 +53,21 @@ SORT_KEYS: dict[str, tuple[str, bool]] = {
     "latency_p90_us": ("latency_p90_us", False),
     "serve_peak_memory_bytes": ("serve_peak_memory_bytes", False),
     "compress_wall_s": ("compress_wall_s", False),
+    "energy_per_inference_mj": ("energy_per_inference_mj", False),
     "name": ("name", False),
     "finished_at": ("finished_at", False),
 }
 DEFAULT_SORT = "rank"
+
+# Columns whose measured and estimated values are never ordered together: sorted by one
+# of these, measured values come first among themselves, then estimated ones (under a
+# caption), then declared ones, then rows without the figure.
+LABEL_GROUPED_SORTS = frozenset({"energy_per_inference_mj"})
+LABEL_GROUP_CAPTIONS: dict[str, str] = {
+    "estimated": "estimated — not ranked against measured",
+    "declared": "declared — not ranked against measured",
+    "missing": "without this figure",
+}
 
 # A row is flagged "smaller, not faster" when its footprint promises a speed-up that the
 # measurement does not show: theoretical speed-up (dense / non-zero FLOPs) above
@@ -143,10 +162,19 @@ class LeaderboardRow:
     theoretical_speedup: float | None = None
     serve_peak_memory_bytes: float | None = None
     compress_wall_s: float | None = None
+    # Net energy of the timed single-stream window / its queries (mJ), measured from
+    # counters or estimated from CPU time; the reference's from the same job beside it.
+    energy_per_inference_mj: float | None = None
+    reference_energy_per_inference_mj: float | None = None
     # Row attribute -> label (measured / estimated / declared) of the figure behind it.
     labels: dict[str, str] = field(default_factory=dict)
     # The result's flags ("unstable", "predictions_differ", "cache_suspected"), explained.
     flags: list[FlagNote] = field(default_factory=list)
+    # Set by a label-grouped sort on the first row of a group that is not ranked against
+    # the rows above it ("estimated — not ranked against measured"); "" otherwise.
+    sort_caption: str = ""
+    # Search cost and budget track (leaderboard_track_board); None on a board read without tracks.
+    budget: RowBudget | None = None
 
     @property
     def speedup_falls_short(self) -> bool:
@@ -165,6 +193,7 @@ class BaselineRow:
     latency_p50_us: float | None = None
     latency_p90_us: float | None = None
     serve_peak_memory_bytes: float | None = None
+    energy_per_inference_mj: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -209,18 +238,57 @@ def _default_key(row: LeaderboardRow) -> tuple:
     )
 
 
+def _sorted_by_value(rows: list[LeaderboardRow], attribute: str, descending: bool) -> list[LeaderboardRow]:
+    ordered = sorted(rows, key=lambda r: r.submission.pk)  # stable tie-break
+    ordered.sort(key=lambda r: getattr(r, attribute), reverse=descending)
+    return ordered
+
+
+def _label_group(row: LeaderboardRow, attribute: str) -> str:
+    if getattr(row, attribute) is None:
+        return "missing"
+    label = row.labels.get(attribute)
+    # Anything not known to be measured or estimated is declared: it ranks with neither.
+    return label if label in (Figure.LABEL_MEASURED, Figure.LABEL_ESTIMATED) else Figure.LABEL_DECLARED
+
+
+def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descending: bool) -> list[LeaderboardRow]:
+    """Measured, then estimated, then declared, then missing; sorted within each group only.
+
+    The direction reverses the order inside a group, never the order of the groups: an
+    estimated figure is not comparable with a measured one, whichever way one reads.
+    """
+    ordered: list[LeaderboardRow] = []
+    for group in (Figure.LABEL_MEASURED, Figure.LABEL_ESTIMATED, Figure.LABEL_DECLARED, "missing"):
+        members = [r for r in rows if _label_group(r, attribute) == group]
+        if not members:
+            continue
+        members = (
+            sorted(members, key=_default_key)
+            if group == "missing"
+            else _sorted_by_value(members, attribute, descending)
+        )
+        # Measured rows lead without a caption; rows lacking the figure need one only below others.
+        if group != Figure.LABEL_MEASURED and (group != "missing" or ordered):
+            members[0].sort_caption = LABEL_GROUP_CAPTIONS[group]
+        ordered.extend(members)
+    return ordered
+
+
 def _sorted(rows: list[LeaderboardRow], sort: str) -> list[LeaderboardRow]:
+    for row in rows:
+        row.sort_caption = ""
     if sort == DEFAULT_SORT:
         return sorted(rows, key=_default_key)
     key = sort.lstrip("-")
     attribute, larger_is_better = SORT_KEYS[key]
     descending = larger_is_better != sort.startswith("-")
+    if key in LABEL_GROUPED_SORTS:
+        return _sorted_by_label_groups(rows, attribute, descending)
     present = [r for r in rows if getattr(r, attribute) is not None]
     missing = [r for r in rows if getattr(r, attribute) is None]
-    present.sort(key=lambda r: r.submission.pk)  # stable tie-break
-    present.sort(key=lambda r: getattr(r, attribute), reverse=descending)
     # Rows without the figure go last whatever the direction.
-    return present + sorted(missing, key=_default_key)
+    return _sorted_by_value(present, attribute, descending) + sorted(missing, key=_default_key)
 
 
 def normalize_sort(sort: str | None) -> str:
@@ -274,6 +342,7 @@ def leaderboard_rows(
         )
         figures = _figures(run)
         _pivot(row, figures, Figure.SUBJECT_SUBMISSION, ROW_FIGURES)
+        _pivot(row, figures, Figure.SUBJECT_REFERENCE, ROW_REFERENCE_FIGURES)
         row.flags = result_flag_notes(
             flags=list(run.result.flags or []), figures=figures, provenance=run.result.provenance
         )
@@ -308,4 +377,103 @@ def leaderboard_rows(
         rows=_sorted(ranked, applied),
         under_floor=_sorted(under_floor, applied),
         baseline=baseline,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Budget tracks: one board per track (docs/search-cost.md, "Budget tracks")
+
+
+class UnknownTrack(Exception):
+    """A `?track=` slug that names none of the benchmark's tracks."""
+
+    def __init__(self, *, slug: str, tracks: list[Track]) -> None:
+        self.slug = slug
+        self.tracks = tracks
+        known = ", ".join(track.slug for track in tracks) or "none"
+        super().__init__(f"this benchmark has no budget track {slug!r}; its tracks are: {known}")
+
+
+def default_track(tracks: list[Track]) -> Track | None:
+    """The board shown without `?track=`: the last track without limits, which holds every
+    entry; None when every track has a limit (the page then shows all entries, unfiltered)."""
+    unlimited = [track for track in tracks if track.is_unlimited]
+    return unlimited[-1] if unlimited else None
+
+
+def _limit(value: float) -> str:
+    return f"{value:g}"
+
+
+def track_limits_text(track: Track) -> str:
+    """A track's limits in words: "≤ 24 device-hours and ≤ 10 kWh", "no limit"."""
+    limits = []
+    if track.max_device_hours is not None:
+        limits.append(f"\u2264 {_limit(track.max_device_hours)} device-hours")
+    if track.max_kwh is not None:
+        limits.append(f"\u2264 {_limit(track.max_kwh)} kWh")
+    return " and ".join(limits) if limits else "no limit"
+
+
+@dataclass
+class TrackBoard:
+    """A leaderboard narrowed to one budget track's board, each row with its budget."""
+
+    board: LeaderboardBoard  # rows and under_floor hold the track's entries only
+    tracks: list[Track]  # the benchmark's tracks, smallest first
+    track: Track | None  # the board shown; None: every entry (no track without limits)
+    default_track: Track | None
+    entries_total: int  # entries on this benchmark and class before the track filter
+
+    @property
+    def is_default(self) -> bool:
+        return self.track == self.default_track
+
+    @property
+    def track_slug(self) -> str | None:
+        """The `?track=` value that names this board in links; None for the default board."""
+        return None if self.is_default or self.track is None else self.track.slug
+
+
+def leaderboard_track_board(
+    *,
+    benchmark: Benchmark,
+    hardware_class: HardwareClass,
+    sort: str | None = None,
+    track_slug: str | None = None,
+) -> TrackBoard:
+    """The leaderboard of one budget track: the entries whose totals fit the track's limits.
+
+    No `track_slug` (or ""): the default board (default_track), which shows every entry.
+    Ranks are renumbered within the board; label-grouped sorts recompute their captions
+    among the entries kept. Every row gets its budget (search cost, assigned track,
+    declared mark). Raises UnknownTrack for a slug that is not one of the benchmark's
+    tracks. Queries: the tracks, the board's two, and the runs' hardware class, whatever
+    the number of rows.
+    """
+    tracks = tracks_for_benchmark(benchmark=benchmark)
+    default = default_track(tracks)
+    if track_slug:
+        track = track_from_slug(tracks=tracks, slug=track_slug)
+        if track is None:
+            raise UnknownTrack(slug=track_slug, tracks=tracks)
+    else:
+        track = default
+    board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort=sort)
+    everything = board.rows + board.under_floor
+    kept: list[LeaderboardRow] = []
+    # One call for both tables: ranks are renumbered among the ranked rows only (the
+    # under-floor rows have none), and the budgets are read in one batch.
+    for entry in leaderboard_track_filter(rows=everything, track=track, tracks=tracks):
+        row = entry.row
+        row.budget = entry.budget
+        kept.append(row)
+    board.rows = _sorted([r for r in kept if r.meets_accuracy_floor], board.sort)
+    board.under_floor = _sorted([r for r in kept if not r.meets_accuracy_floor], board.sort)
+    return TrackBoard(
+        board=board,
+        tracks=tracks,
+        track=track,
+        default_track=default,
+        entries_total=len(everything),
     )

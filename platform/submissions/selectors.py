@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
+from budgets.selectors import result_budget
 from submissions.models import Figure, Result, Run, RunTransition, Submission
+
+log = logging.getLogger(__name__)
 
 
 def submission_can_edit(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> bool:
@@ -43,7 +53,8 @@ def submission_runs(*, submission: Submission) -> list[Run]:
 def run_detail(*, run_id: int) -> Run | None:
     """A run with everything its page shows: submission, class, transitions, result, figures."""
     return (
-        Run.objects.select_related("submission__owner", "submission__benchmark", "hardware_class")
+        # The result joined: its energy, provenance and latency readers each look at it.
+        Run.objects.select_related("submission__owner", "submission__benchmark", "hardware_class", "result")
         .prefetch_related(
             Prefetch("transitions", queryset=RunTransition.objects.order_by("at", "id")),
         )
@@ -59,3 +70,458 @@ def run_result_figures(*, run: Run) -> list[Figure]:
     except Result.DoesNotExist:
         return []
     return list(result.figures.order_by("subject", "name"))
+
+
+# ---------------------------------------------------------------------------------------
+# A result's energy, provenance and raw latencies, shaped for the run page and downloads.
+# Results older than a field lack it: every reader here takes what is there and says what
+# is not, rather than failing (a result is never re-ingested).
+
+J_PER_KWH = 3.6e6
+# Display order of subjects on the run page and in the downloads; others follow by name.
+SUBJECT_ORDER = (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION, Figure.SUBJECT_NULL)
+SUBJECT_DISPLAY = dict(Figure.SUBJECT_CHOICES)
+# provenance["energy"]["source"] in words.
+ENERGY_SOURCE_TEXT = {
+    "rapl": "RAPL counters of the runner host's CPU packages (measured)",
+    "nvml": "NVML energy counters of the runner host's GPUs (measured)",
+    "rapl+nvml": "RAPL counters of the CPU packages and NVML counters of the GPUs (measured)",
+    "estimate": "an estimate from the containers' CPU time (no energy counter was readable)",
+    "none": "none: no energy counter was readable and the hardware class sets no power per core",
+}
+NO_GROSS_TITLE = (
+    "No gross figure: gross energy is a whole-host counter reading (RAPL, NVML); an estimate "
+    "from CPU time has no gross, only the net figure"
+)
+
+
+@dataclass(frozen=True)
+class EnergyQuantity:
+    """One energy quantity of one subject, and the figure behind it (None: absent)."""
+
+    name: str  # the figure's name in the result document
+    title: str  # what it is, in words
+    unit: str  # the unit the figure must carry to be shown
+    figure: Figure | None
+    # The figure in kWh, for figures in J (1 kWh = 3.6e6 J); None otherwise.
+    kwh: float | None = None
+    # Why the value is missing, for the dash's title.
+    missing_title: str = "not in this result"
+
+
+@dataclass(frozen=True)
+class SubjectEnergy:
+    subject: str
+    subject_display: str
+    quantities: list[EnergyQuantity]
+
+
+@dataclass(frozen=True)
+class RunEnergy:
+    """The energy block of a run page: figures by subject, and how they were obtained."""
+
+    subjects: list[SubjectEnergy]
+    has_figures: bool
+    # provenance["energy"]: None when the result predates energy recording.
+    source: str | None
+    source_text: str
+    counters: list[str]
+    idle_power_w: float | None
+    idle_window_s: float | None
+    notes: list[str]
+    # How an estimate was made ("CPU time x 5 W per core, hardware class setting"); "" if none.
+    estimate_text: str
+
+
+# (figure name, words, unit, subjects it applies to)
+_ENERGY_QUANTITIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("energy_per_inference", "energy per inference", "mJ", SUBJECT_ORDER),
+    ("serve_energy_net", "serve energy, net", "J", SUBJECT_ORDER),
+    ("serve_energy_gross", "serve energy, gross", "J", SUBJECT_ORDER),
+    ("samples_per_kwh", "samples per kWh (offline)", "samples/kWh", SUBJECT_ORDER),
+    ("compress_energy_net", "compress energy, net", "J", (Figure.SUBJECT_SUBMISSION,)),
+    ("compress_energy_gross", "compress energy, gross", "J", (Figure.SUBJECT_SUBMISSION,)),
+    ("idle_power", "idle power (before the job)", "W", (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION)),
+)
+ENERGY_FIGURE_NAMES = frozenset(name for name, *_ in _ENERGY_QUANTITIES)
+
+
+def _number_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(item) for item in value if item is not None]
+    return []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def energy_estimate_text(*, provenance: Any) -> str:
+    """How estimated energy figures were made, from provenance["energy"]["estimate"]."""
+    estimate = _dict(_dict(_dict(provenance).get("energy")).get("estimate"))
+    watts = _number_or_none(estimate.get("cpu_watts_per_core"))
+    basis = estimate.get("basis") if isinstance(estimate.get("basis"), str) else "hardware class setting"
+    if watts is None:
+        return "estimated from CPU time; the power per core it assumed is not recorded in this result"
+    return f"CPU time \u00d7 {watts:g} W per core, {basis}"
+
+
+def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
+    """The energy figures of a run's result by subject, with the provenance's source and notes."""
+    try:
+        provenance = _dict(run.result.provenance)
+    except Result.DoesNotExist:
+        provenance = {}
+    energy = _dict(provenance.get("energy"))
+    by_key = {(f.subject, f.name): f for f in figures if f.name in ENERGY_FIGURE_NAMES}
+    estimated = any(f.label == Figure.LABEL_ESTIMATED for f in by_key.values())
+    subjects = []
+    for subject in SUBJECT_ORDER:
+        quantities = []
+        for name, title, unit, applies_to in _ENERGY_QUANTITIES:
+            if subject not in applies_to:
+                continue
+            figure = by_key.get((subject, name))
+            if figure is not None and figure.unit != unit:
+                figure = None  # another unit than the contract's: not comparable, not shown
+            if name == "idle_power" and figure is None:
+                continue  # measured once per job (reference), only with counters
+            missing = "not in this result"
+            if name == "samples_per_kwh":
+                missing = (
+                    "not in this result: offline throughput is measured only when method.json declares batch_sizes"
+                )
+            if name.endswith("_gross") and (estimated or energy.get("source") == "estimate"):
+                missing = NO_GROSS_TITLE
+            quantities.append(
+                EnergyQuantity(
+                    name=name,
+                    title=title,
+                    unit=unit,
+                    figure=figure,
+                    kwh=figure.value / J_PER_KWH if figure is not None and unit == "J" else None,
+                    missing_title=missing,
+                )
+            )
+        # A subject without any energy figure (e.g. the null server on an older runner) is left out.
+        if any(quantity.figure is not None for quantity in quantities):
+            subjects.append(
+                SubjectEnergy(subject=subject, subject_display=SUBJECT_DISPLAY[subject], quantities=quantities)
+            )
+    source = energy.get("source") if isinstance(energy.get("source"), str) else None
+    return RunEnergy(
+        subjects=subjects,
+        has_figures=bool(by_key),
+        source=source,
+        source_text=ENERGY_SOURCE_TEXT.get(source, source) if source else "",
+        counters=_strings(energy.get("counters")),
+        idle_power_w=_number_or_none(energy.get("idle_power_w")),
+        idle_window_s=_number_or_none(energy.get("idle_window_s")),
+        notes=_strings(energy.get("notes")),
+        estimate_text=energy_estimate_text(provenance=provenance) if estimated or source == "estimate" else "",
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A named value of the provenance, ready to print ("" when absent)."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GpuEntry:
+    index: str
+    name: str
+    uuid: str
+    driver_version: str
+    memory_total_bytes: float | None
+
+
+@dataclass(frozen=True)
+class RunProvenance:
+    """The provenance block of a run page; every field tolerates an older result."""
+
+    present: bool
+    host: list[Entry]  # host name, CPU, cores, memory, kernel, Docker, Python
+    placement: list[Entry]
+    gpus: list[GpuEntry]
+    gpu_notes: str
+    artifacts: list[Entry]  # image id, tarball sha256, runtime image
+    runtimes: list[Entry]  # subject -> the READY frame's server string
+    measurement: list[Entry]  # seed, repeats, other protocol settings
+    limits: list[Entry]
+    # The whole provenance minus the raw latencies, pretty-printed (escaped by the template).
+    json_text: str
+
+
+def _text(value: Any) -> str:
+    """A provenance value as text: "" when absent, JSON for structures."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _bytes_text(value: Any) -> str:
+    number = _number_or_none(value)
+    if number is None:
+        return _text(value)
+    return f"{number:,.0f} bytes ({number / 2**30:.2f} GiB)" if number >= 2**30 else f"{number:,.0f} bytes"
+
+
+def _subject_key(subject: str) -> tuple[int, str]:
+    return (SUBJECT_ORDER.index(subject) if subject in SUBJECT_ORDER else len(SUBJECT_ORDER), subject)
+
+
+def run_provenance(*, run: Run) -> RunProvenance:
+    """Where and how a run's result was measured, from its provenance."""
+    try:
+        raw = run.result.provenance
+    except Result.DoesNotExist:
+        raw = None
+    provenance = _dict(raw)
+    runner = _dict(provenance.get("runner"))
+    placement = _dict(provenance.get("placement"))
+    hardware_class = _dict(provenance.get("hardware_class"))
+    measurement = _dict(provenance.get("measurement"))
+
+    host = [
+        Entry("host", _text(runner.get("host") or provenance.get("runner_host"))),
+        Entry("CPU model", _text(runner.get("cpu_model"))),
+        Entry("CPUs on the host", _text(runner.get("cpu_count"))),
+        Entry("memory", _bytes_text(runner.get("memory_bytes"))),
+        Entry("kernel", _text(runner.get("kernel"))),
+        Entry("Docker", _text(runner.get("docker"))),
+        Entry("Python (runner)", _text(runner.get("python"))),
+    ]
+    placement_entries = [
+        Entry("hardware class", _text(hardware_class.get("name"))),
+        Entry("cores given", _text(hardware_class.get("cores"))),
+        Entry("container cpuset", _text(placement.get("container_cpuset") or hardware_class.get("cpuset"))),
+        Entry(
+            "harness CPUs",
+            ", ".join(str(c) for c in placement["harness_cpus"])
+            if isinstance(placement.get("harness_cpus"), list)
+            else _text(placement.get("harness_cpus")),
+        ),
+        Entry("policy", _text(placement.get("policy"))),
+    ]
+    gpus = []
+    for gpu in runner.get("gpus") if isinstance(runner.get("gpus"), list) else []:
+        gpu = _dict(gpu)
+        gpus.append(
+            GpuEntry(
+                index=_text(gpu.get("index")),
+                name=_text(gpu.get("name")),
+                uuid=_text(gpu.get("uuid")),
+                driver_version=_text(gpu.get("driver_version")),
+                memory_total_bytes=_number_or_none(gpu.get("memory_total_bytes")),
+            )
+        )
+    artifacts = [
+        Entry("image id", _text(provenance.get("image_id"))),
+        Entry("tarball sha256", _text(provenance.get("tarball_sha256"))),
+        Entry("runtime image", _text(provenance.get("runtime_image"))),
+        Entry("division", _text(provenance.get("division"))),
+        Entry("contract", _text(provenance.get("contract"))),
+    ]
+    runtimes_raw = _dict(provenance.get("runtimes"))
+    runtimes = [
+        Entry(SUBJECT_DISPLAY.get(subject, subject), _text(runtimes_raw[subject]))
+        for subject in sorted(runtimes_raw, key=_subject_key)
+    ]
+    repeats = provenance.get("repeats", measurement.get("repeats"))
+    measurement_entries = [
+        Entry("seed", _text(measurement.get("seed"))),
+        Entry("repeats (fresh servers per subject)", _text(repeats)),
+        *(Entry(name, _text(measurement[name])) for name in sorted(measurement) if name not in ("seed", "repeats")),
+    ]
+    limits_raw = _dict(provenance.get("limits"))
+    limits = [
+        Entry(name, _bytes_text(limits_raw[name]) if name.endswith("_bytes") else _text(limits_raw[name]))
+        for name in sorted(limits_raw)
+    ]
+    shown = {key: value for key, value in provenance.items() if key != "latency_samples_us"}
+    return RunProvenance(
+        present=bool(provenance),
+        host=host,
+        placement=placement_entries,
+        gpus=gpus,
+        gpu_notes=_text(runner.get("gpu_notes")),
+        artifacts=artifacts,
+        runtimes=runtimes,
+        measurement=measurement_entries,
+        limits=limits,
+        json_text=json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False, default=str) if provenance else "",
+    )
+
+
+# The price of a result ------------------------------------------------------------------
+
+RUN_RESULT_SCHEMA = "footprint.run-result/1"
+
+
+def run_budget(*, run: Run) -> dict[str, Any] | None:
+    """The run page's search cost block (budgets.selectors.result_budget); None without a result.
+
+    A result older than the search-cost fields (no compress figures, no `search` block)
+    still gets a block: its unknown parts say so, never 0.
+    """
+    try:
+        result = run.result
+    except Result.DoesNotExist:
+        return None
+    return result_budget(result=result)
+
+
+def run_result_document(*, run: Run, budget: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's JSON export: the stored result document as the runner sent it, and the
+    budget block (track, search cost with its measured and declared parts apart, CO2e,
+    energy break-even) computed from it. `result` and `budget` are null without a result."""
+    try:
+        document = run.result.document
+    except Result.DoesNotExist:
+        document = None
+    export = None
+    if budget is not None:
+        export = {
+            **budget["export"],
+            "track_reasons": list(budget["track_reasons"]),
+            "tracks": [track.slug for track in budget["tracks"]],
+            "curve_notes": dict(budget["curve_notes"]),
+            "notes": list(budget["notes"]),
+        }
+    return {
+        "schema": RUN_RESULT_SCHEMA,
+        "run_id": run.pk,
+        "submission_id": run.submission_id,
+        "benchmark": run.submission.benchmark.slug,
+        "hardware_class": run.hardware_class.name,
+        "state": run.state,
+        "result": document,
+        "budget": export,
+    }
+
+
+# Raw latencies ---------------------------------------------------------------------------
+
+
+class NoLatencySamples(LookupError):
+    """A run whose result keeps no raw latencies; the message says why, for the 404 page."""
+
+
+@dataclass(frozen=True)
+class LatencySeries:
+    """The timed single-stream latencies of one serve repeat of one subject, in issue order."""
+
+    subject: str
+    # 1 for the first fresh server (the one that also ran the accuracy pass); None when the
+    # result does not say where its repeats start.
+    repeat: int | None
+    samples_us: list[float]
+
+
+def _split_into_repeats(samples: list[float], summaries: Any, repeats: Any) -> list[tuple[int | None, list[float]]]:
+    """Cut one subject's samples at the repeats' boundaries.
+
+    runners/job.py `_measure_subject` stores every repeat's samples as one list in issue
+    order, and `latency_repeats[subject]` lists the repeats in the same order, each with
+    its `queries` (timed samples): repeat k starts after the queries of repeats 1..k-1.
+    A result from before repeats existed (no summaries, one server) is one repeat.
+    """
+    if isinstance(summaries, list) and summaries:
+        counts = [_dict(summary).get("queries") for summary in summaries]
+        counted = all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+        if counted and sum(counts) == len(samples):
+            parts = []
+            start = 0
+            for number, count in enumerate(counts, start=1):
+                parts.append((number, samples[start : start + count]))
+                start += count
+            return parts
+        # The counts do not add up: the boundaries are unknown, so no repeat is claimed.
+        return [(None, samples)]
+    if repeats in (None, 1):
+        return [(1, samples)]
+    return [(None, samples)]
+
+
+def run_latency_samples(*, run: Run) -> list[LatencySeries]:
+    """Every timed latency of a run by subject and repeat; NoLatencySamples says why not."""
+    try:
+        result = run.result
+    except Result.DoesNotExist:
+        raise NoLatencySamples(
+            f"Run {run.pk} has no result yet (it is {run.state}): raw latencies exist once a run has been measured."
+        ) from None
+    provenance = _dict(result.provenance)
+    samples_by_subject = _dict(provenance.get("latency_samples_us"))
+    summaries_by_subject = _dict(provenance.get("latency_repeats"))
+    series: list[LatencySeries] = []
+    for subject in sorted(samples_by_subject, key=_subject_key):
+        raw = samples_by_subject[subject]
+        if not isinstance(raw, list) or not raw:
+            continue
+        numbers = [_number_or_none(value) for value in raw]
+        samples = [value for value in numbers if value is not None]
+        if len(samples) != len(numbers):
+            # A list with something other than finite numbers is not a latency record.
+            log.warning("run %s: the raw latencies of %s are not all numbers; left out", run.pk, subject)
+            continue
+        parts = _split_into_repeats(samples, summaries_by_subject.get(subject), provenance.get("repeats"))
+        for repeat, part in parts:
+            series.append(LatencySeries(subject=subject, repeat=repeat, samples_us=part))
+    if not series:
+        reason = (
+            "its run failed before any latency was timed"
+            if run.state == Run.FAILED
+            else "its result keeps no raw per-query latencies (results measured before they were recorded do not)"
+        )
+        raise NoLatencySamples(f"Run {run.pk} has no raw latencies: {reason}.")
+    return series
+
+
+def run_has_latency_samples(*, run: Run) -> bool:
+    """Whether the run page should link the raw latency downloads."""
+    try:
+        samples = _dict(run.result.provenance).get("latency_samples_us")
+    except Result.DoesNotExist:
+        return False
+    return isinstance(samples, dict) and any(isinstance(v, list) and v for v in samples.values())
+
+
+LATENCY_COLUMNS = ("subject", "repeat", "query", "latency_us")
+
+
+def latency_rows(*, series: list[LatencySeries]) -> Iterator[tuple[str, int | None, int, float]]:
+    """(subject, repeat, query, latency_us) for each timed query; queries count from 1 per repeat."""
+    for part in series:
+        for query, latency_us in enumerate(part.samples_us, start=1):
+            yield (part.subject, part.repeat, query, latency_us)
+
+
+def latency_document(*, run: Run, series: list[LatencySeries]) -> dict[str, Any]:
+    """The rows of the CSV download as one JSON document."""
+    return {
+        "run_id": run.pk,
+        "unit": "us",
+        "columns": list(LATENCY_COLUMNS),
+        "note": (
+            "repeat counts the fresh servers from 1 (null where the result does not delimit its repeats); "
+            "query counts the timed queries from 1 within a repeat, in issue order"
+        ),
+        "rows": [list(row) for row in latency_rows(series=series)],
+    }

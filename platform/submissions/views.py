@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import logging
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -16,7 +18,17 @@ from footprint.storage import footprint_storage
 from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
 from submissions.selectors import (
+    LATENCY_COLUMNS,
+    NoLatencySamples,
+    latency_document,
+    latency_rows,
+    run_budget,
     run_detail,
+    run_energy,
+    run_has_latency_samples,
+    run_latency_samples,
+    run_provenance,
+    run_result_document,
     run_result_figures,
     submission_can_edit,
     submission_can_view,
@@ -160,6 +172,7 @@ def _log_tails(run: Run) -> list[dict[str, object]]:
 
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_run(request, run_id)
+    figures = run_result_figures(run=run)
     return render(
         request,
         "submissions/run_detail.html",
@@ -167,12 +180,68 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
             "run": run,
             "submission": run.submission,
             "transitions": list(run.transitions.all()),
-            "figures": run_result_figures(run=run),
+            "figures": figures,
+            "energy": run_energy(run=run, figures=figures),
+            "provenance": run_provenance(run=run),
+            "budget": run_budget(run=run),
+            "has_latency_samples": run_has_latency_samples(run=run),
             "log_tails": _log_tails(run),
             "can_edit": submission_can_edit(request.user, run.submission),
             "refresh_s": None if run.is_terminal else RUN_REFRESH_S,
         },
     )
+
+
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer then yields strings."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterator[tuple[object, ...]]) -> Iterator[str]:
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    yield writer.writerow(LATENCY_COLUMNS)
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def _no_latencies(request: HttpRequest, run: Run, reason: str) -> HttpResponse:
+    return render(request, "submissions/latencies_missing.html", {"run": run, "reason": reason}, status=404)
+
+
+def _attachment(response: HttpResponse, run: Run, extension: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="footprint-run-{run.pk}-latencies.{extension}"'
+    return response
+
+
+def run_latencies_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    try:
+        series = run_latency_samples(run=run)
+    except NoLatencySamples as exc:
+        return _no_latencies(request, run, str(exc))
+    # None (a repeat the result does not delimit) is written as an empty field by csv.
+    response = StreamingHttpResponse(_csv_lines(latency_rows(series=series)), content_type="text/csv; charset=utf-8")
+    return _attachment(response, run, "csv")
+
+
+def run_latencies_json(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    try:
+        series = run_latency_samples(run=run)
+    except NoLatencySamples as exc:
+        return _no_latencies(request, run, str(exc))
+    return _attachment(JsonResponse(latency_document(run=run, series=series)), run, "json")
+
+
+def run_result_json(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The stored result document and its budget block; visible to whoever sees the run page."""
+    run = _visible_run(request, run_id)
+    document = run_result_document(run=run, budget=run_budget(run=run))
+    response = JsonResponse(document, json_dumps_params={"indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="footprint-run-{run.pk}-result.json"'
+    return response
 
 
 @require_POST

@@ -84,7 +84,13 @@ def test_the_job_spec_follows_the_runner_schema_with_file_urls_under_the_storage
     assert spec["benchmark"]["data_location"] == (storage_root / "benchmarks/tiny/1").as_uri() + "/"
     assert spec["benchmark"]["task"]["accuracy_floor"] == pytest.approx(0.98 * 0.98)
     assert spec["benchmark"]["task"]["threads"] == 1
-    assert spec["hardware_class"] == {"name": "cpu-test", "cpuset": "1", "cores": 1, "gpus": 0}
+    assert spec["hardware_class"] == {
+        "name": "cpu-test",
+        "cpuset": "1",
+        "cores": 1,
+        "gpus": 0,
+        "cpu_watts_per_core": None,
+    }
     assert spec["limits"]["pids"] == 256 and spec["limits"]["log_tail_bytes"] == 8192
     assert spec["runtime_image"] == "footprint/runtime:1"
 

@@ -87,3 +87,35 @@ def test_clicking_a_column_header_sorts_the_leaderboard(browser: object, live_se
     active.click()
     WebDriverWait(driver, 10).until(expected_conditions.url_contains("sort=-accuracy"))
     assert _ranked_methods(driver) == ["int8 dynamic", "magnitude pruning 50%"]
+
+
+def test_a_track_tab_narrows_the_board_and_sorting_keeps_it(browser: object, live_server: object, demo: Demo) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.web.budget_board import budget_board
+
+    budget_board(demo)
+    driver = browser
+    driver.get(f"{live_server.url}{demo.leaderboard_url}")  # type: ignore[attr-defined]
+    assert _ranked_methods(driver) == [
+        "just above",
+        "int8 dynamic",
+        "at the limit",
+        "measured small",
+        "magnitude pruning 50%",
+    ]
+    driver.find_element(By.CSS_SELECTOR, '#track-tabs a[data-track="small-lab"]').click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("track=small-lab"))
+    assert _ranked_methods(driver) == ["at the limit", "measured small"]
+
+    driver.find_element(By.CSS_SELECTOR, '#leaderboard thead a[data-sort-key="name"]').click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("sort=name"))
+    assert "track=small-lab" in driver.current_url  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, '#leaderboard thead a[data-sort-key="name"]').click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("sort=-name"))
+    assert "track=small-lab" in driver.current_url  # type: ignore[attr-defined]
+    assert _ranked_methods(driver) == ["measured small", "at the limit"]
+    active = driver.find_element(By.CSS_SELECTOR, "#track-tabs a.active")  # type: ignore[attr-defined]
+    assert active.get_attribute("data-track") == "small-lab"

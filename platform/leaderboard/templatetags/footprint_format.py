@@ -6,6 +6,7 @@ Loaded with `{% load footprint_format %}` by every Footprint template. A missing
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import template
@@ -56,6 +57,32 @@ def times(ratio: Any) -> str:
     """A ratio as a factor: 1.534 -> "1.53x"."""
     number = _number(ratio)
     return MISSING if number is None else f"{number:.2f}\u00d7"
+
+
+J_PER_KWH = 3.6e6
+
+
+@register.filter
+def significant(value: Any, digits: int = 3) -> str:
+    """A number with `digits` significant digits: 0.41234 -> "0.412", 12345.6 -> "12,346";
+    very small or very large numbers in scientific notation (3.4e-06)."""
+    number = _number(value)
+    if number is None or not math.isfinite(number):
+        return MISSING
+    digits = max(int(digits), 1)
+    if number == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(number)))
+    if magnitude < -3 or magnitude >= 12:
+        return f"{number:.{digits - 1}e}"
+    return f"{number:,.{max(digits - 1 - magnitude, 0)}f}"
+
+
+@register.filter
+def kwh(joules: Any) -> str:
+    """Joules as kilowatt-hours (1 kWh = 3.6e6 J): 12.3 -> "3.42e-06 kWh"."""
+    number = _number(joules)
+    return MISSING if number is None else f"{significant(number / J_PER_KWH)} kWh"
 
 
 @register.filter

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
@@ -18,6 +20,14 @@ from submissions.services import run_enqueue, submission_create
 
 DEMO_USERNAME = "demo"
 DEMO_HARDWARE_CLASS = "cpu-local"
+DEMO_WATTS_VARIABLE = "FOOTPRINT_DEMO_CPU_WATTS_PER_CORE"
+# A guess for one hardware thread of a desktop or server CPU (e.g. 65 W TDP / 12 threads
+# is about 5 W); an operator replaces it with the real machine's figure.
+DEFAULT_DEMO_CPU_WATTS_PER_CORE = 5.0
+DEMO_GRID_VARIABLE = "FOOTPRINT_DEMO_GRID_INTENSITY_G_PER_KWH"
+# About the world's average carbon intensity of electricity in recent years (gCO2e per
+# kWh); a demo assumption for CO2e figures, replaced by the operator's own grid's figure.
+DEFAULT_DEMO_GRID_INTENSITY_G_PER_KWH = 480.0
 
 
 def local_cpu_description() -> str:
@@ -30,20 +40,70 @@ def local_cpu_description() -> str:
     return "unknown CPU"
 
 
+def demo_cpu_watts_per_core() -> float:
+    """The demo's power per busy core (FOOTPRINT_DEMO_CPU_WATTS_PER_CORE, default 5.0 W).
+
+    An assumption, not a measurement: runners without an energy counter multiply CPU time
+    by it and label the result "estimated" (docs/operator.md, "Energy").
+    """
+    raw = os.environ.get(DEMO_WATTS_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_DEMO_CPU_WATTS_PER_CORE
+    try:
+        watts = float(raw)
+    except ValueError:
+        raise CommandError(f"{DEMO_WATTS_VARIABLE}={raw!r} is not a number of watts, e.g. 5.0") from None
+    if not (watts > 0 and math.isfinite(watts)):
+        raise CommandError(f"{DEMO_WATTS_VARIABLE}={raw!r} must be a finite number of watts above 0")
+    return watts
+
+
+def demo_grid_intensity_g_per_kwh() -> float:
+    """The demo's grid carbon intensity (FOOTPRINT_DEMO_GRID_INTENSITY_G_PER_KWH, default 480).
+
+    An assumption, not a property of the machine: CO2e = total kWh x this figure
+    (docs/operator.md, "Energy"; docs/search-cost.md, "CO2e").
+    """
+    raw = os.environ.get(DEMO_GRID_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_DEMO_GRID_INTENSITY_G_PER_KWH
+    try:
+        grams = float(raw)
+    except ValueError:
+        raise CommandError(f"{DEMO_GRID_VARIABLE}={raw!r} is not a number of gCO2e per kWh, e.g. 480") from None
+    if not (grams >= 0 and math.isfinite(grams)):
+        raise CommandError(f"{DEMO_GRID_VARIABLE}={raw!r} must be a finite number of gCO2e per kWh, 0 or more")
+    return grams
+
+
 def local_hardware_class() -> HardwareClass:
     """cpu-local: one core, the last CPU this process may use (the web server and the
     platform worker are left the others)."""
     cpu = max(os.sched_getaffinity(0))
-    hardware_class, _ = HardwareClass.objects.get_or_create(
+    watts = demo_cpu_watts_per_core()
+    grid_intensity = demo_grid_intensity_g_per_kwh()
+    hardware_class, created = HardwareClass.objects.get_or_create(
         name=DEMO_HARDWARE_CLASS,
         defaults={
             "cpu_description": local_cpu_description(),
             "cores": 1,
             "cpuset": str(cpu),
             "gpus": 0,
+            "cpu_watts_per_core": watts,
+            "grid_intensity_g_per_kwh": grid_intensity,
             "active": True,
         },
     )
+    # A demo class seeded before a setting existed gets it; one set in the admin keeps its figure.
+    missing = []
+    if not created and hardware_class.cpu_watts_per_core is None:
+        hardware_class.cpu_watts_per_core = watts
+        missing.append("cpu_watts_per_core")
+    if not created and hardware_class.grid_intensity_g_per_kwh is None:
+        hardware_class.grid_intensity_g_per_kwh = grid_intensity
+        missing.append("grid_intensity_g_per_kwh")
+    if missing:
+        hardware_class.save(update_fields=missing)
     return hardware_class
 
 
@@ -112,11 +172,18 @@ class Command(BaseCommand):
         benchmark = seed_digits()
         self.stdout.write(f"benchmark {benchmark.slug}: reference accuracy {benchmark.reference_accuracy:.4f}")
         hardware_class = local_hardware_class()
-        self.stdout.write(f"hardware class {hardware_class.name}: cpuset {hardware_class.cpuset}")
+        self.stdout.write(
+            f"hardware class {hardware_class.name}: cpuset {hardware_class.cpuset}, "
+            f"{hardware_class.cpu_watts_per_core} W per busy core for energy estimates (an assumption), "
+            f"{hardware_class.grid_intensity_g_per_kwh} gCO2e per kWh for CO2e (an assumption)"
+        )
         user = demo_user()
         self.stdout.write(f"user {user.get_username()}")
         for path in example_tarballs(options["examples"]):
             self._submit(path, benchmark=benchmark, owner=user, division=options["division"])
+        # The demo paper's claims point at the example submissions (those present): its page
+        # then shows every reproduction status once the runs finish.
+        call_command("seed_demo_papers", stdout=self.stdout, stderr=self.stderr)
 
     def _submit(self, path: Path, *, benchmark: Benchmark, owner: Any, division: str) -> None:
         from submissions.uploads import InvalidImageTarball, inspect_image_tarball

@@ -1,0 +1,356 @@
+"""Reads of the budgets app: a result's budget block and the leaderboard's track filter.
+
+`result_budget` gathers what the result page shows (search cost, track, CO2e, break-even,
+trial curves); `leaderboard_track_filter` narrows leaderboard rows to one track's board.
+Measured, estimated and declared parts stay apart in everything returned here.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import prefetch_related_objects
+
+from benchmarks.models import Benchmark
+from budgets.breakeven import BreakEven, break_even_for
+from budgets.costs import (
+    KWH_BASIS_ENERGY,
+    KWH_BASIS_POWER,
+    LABEL_ESTIMATED,
+    Co2e,
+    SearchCost,
+    co2e_for,
+    search_cost_for_result,
+    search_cost_from,
+)
+from budgets.models import Track
+from budgets.svg import Series, curve_svg
+from budgets.tracks import track_fits, track_for, track_misfit_reasons, tracks_in_order
+from budgets.trials import (
+    ENERGY_BASIS_SPLIT,
+    MIN_TRIALS_FOR_EXPECTED_MAX,
+    TrialLog,
+    best_so_far,
+    expected_max_at,
+    expected_max_curve,
+    trial_energy_axis,
+    trial_log_from,
+)
+
+# energy_break_even.inferences in exports when the method saves no energy per inference.
+BREAK_EVEN_NEVER = "never"
+
+# An inline SVG stays small: at most this many points a series (a best-so-far staircase
+# keeps only its steps, which are few; the expected maximum is a smooth curve).
+CURVE_MAX_POINTS = 300
+
+
+def tracks_for_benchmark(*, benchmark: Benchmark | int) -> list[Track]:
+    """The benchmark's tracks, smallest first (one query)."""
+    benchmark_id = benchmark.pk if isinstance(benchmark, Benchmark) else benchmark
+    return tracks_in_order(list(Track.objects.filter(benchmark_id=benchmark_id)))  # type: ignore[return-value]
+
+
+def track_from_slug(*, tracks: Sequence[Track], slug: str | None) -> Track | None:
+    """The track named by a URL's slug among `tracks`; None for no slug or an unknown one."""
+    return next((t for t in tracks if t.slug == slug), None) if slug else None
+
+
+def _hours(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.4g}"
+
+
+def _declared_note(cost: SearchCost) -> str | None:
+    declared = cost.declared
+    if declared is None:
+        return None
+    devices = f"{declared.device_count if declared.device_count is not None else '?'} x {declared.device_type or '?'}"
+    if declared.kwh_basis == KWH_BASIS_ENERGY:
+        energy = f"{declared.kwh:.4g} kWh as stated"
+    elif declared.kwh_basis == KWH_BASIS_POWER:
+        energy = f"{declared.kwh:.4g} kWh from {declared.power_w:.4g} W per device"
+    else:
+        energy = "energy not stated"
+    trials = f", {declared.trials} trials" if declared.trials is not None else ""
+    return (
+        f"Includes a declared off-platform search: {devices} for {_hours(declared.hours)} h = "
+        f"{_hours(declared.device_hours)} device-hours, {energy}{trials}. Declared by the submitter, not measured."
+    )
+
+
+def _thin(points: list[tuple[float, float]], *, max_points: int = CURVE_MAX_POINTS) -> list[tuple[float, float]]:
+    """At most `max_points` points, evenly spread, keeping the first and the last."""
+    if len(points) <= max_points:
+        return points
+    last = len(points) - 1
+    keep = sorted({round(i * last / (max_points - 1)) for i in range(max_points)})
+    return [points[i] for i in keep]
+
+
+def _steps(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A staircase's corners: the points where the value changes, and the last one."""
+    kept = [p for i, p in enumerate(points) if i == 0 or p[1] != points[i - 1][1]]
+    if points and kept[-1] != points[-1]:
+        kept.append(points[-1])
+    return _thin(kept)
+
+
+def trial_curves(*, log: TrialLog, declared_kwh: float | None) -> tuple[dict[str, str | None], dict[str, str]]:
+    """SVG charts of a trial log: best-so-far versus trials and versus energy, expected max.
+
+    Returns ({"trials", "energy", "expected_max"}: SVG string or None, {name: why None}).
+    """
+    curves: dict[str, str | None] = {"trials": None, "energy": None, "expected_max": None}
+    why: dict[str, str] = {}
+    if not log.trials:
+        why = {name: "method.json has no trial log" for name in curves}
+        return curves, why
+    scores = log.scores
+    if not scores:
+        why = {name: "every trial in the log failed: there is no score to plot" for name in curves}
+        return curves, why
+
+    best = best_so_far(log.trials)
+    failed = f", {log.failed_count} failed" if log.failed_count else ""
+    by_trial = [(float(t.index), b) for t, b in zip(log.trials, best, strict=True) if b is not None]
+    curves["trials"] = curve_svg(
+        series=[
+            Series(name=f"best score so far ({len(log.trials)} trials{failed})", points=_steps(by_trial), step=True)
+        ],
+        x_label="trials run (failed ones included)",
+        y_label="best score (declared)",
+        title="Best score reached versus trials (declared trial log)",
+    )
+
+    axis = trial_energy_axis(trials=log.trials, declared_kwh=declared_kwh)
+    if axis.cumulative_kwh is None:
+        why["energy"] = axis.reason
+    else:
+        by_energy = [(kwh, b) for kwh, b in zip(axis.cumulative_kwh, best, strict=True) if b is not None]
+        basis = "split by duration" if axis.basis == ENERGY_BASIS_SPLIT else "per trial"
+        curves["energy"] = curve_svg(
+            series=[Series(name="best score so far", points=_steps(by_energy), step=True)],
+            x_label=f"cumulative search energy, kWh (declared, {basis})",
+            y_label="best score (declared)",
+            title="Best score reached versus search energy (declared trial log)",
+        )
+
+    if len(scores) < MIN_TRIALS_FOR_EXPECTED_MAX:
+        why["expected_max"] = (
+            f"{len(scores)} successful trials; the expected maximum is drawn from {MIN_TRIALS_FOR_EXPECTED_MAX} on"
+        )
+    else:
+        if len(scores) <= CURVE_MAX_POINTS:
+            ns = list(range(1, len(scores) + 1))
+            expected = expected_max_curve(scores)
+        else:
+            # The points the chart keeps, computed alone: O(points x N), not O(N^2).
+            ns = sorted({round(1 + i * (len(scores) - 1) / (CURVE_MAX_POINTS - 1)) for i in range(CURVE_MAX_POINTS)})
+            expected = expected_max_at(scores=scores, ns=ns)
+        observed, running = [], None
+        for n, score in enumerate(scores, start=1):
+            running = score if running is None else max(running, score)
+            observed.append((float(n), running))
+        curves["expected_max"] = curve_svg(
+            series=[
+                Series(
+                    name="expected max of n trials (Dodge et al. 2019)",
+                    points=[(float(n), v) for n, v in zip(ns, expected, strict=True)],
+                ),
+                Series(name="best of the first n, as run", points=_steps(observed), step=True, dashed=True),
+            ],
+            x_label="successful trials n",
+            y_label="score (declared)",
+            title="Expected maximum score versus successful trials (declared trial log)",
+        )
+    return curves, why
+
+
+def budget_export(*, cost: SearchCost, track: Track | None, co2e: Co2e, break_even: BreakEven) -> dict[str, Any]:
+    """JSON-able budget fields of one result, for exports and the API."""
+    return {
+        "track": track.slug if track is not None else None,
+        "search_cost": cost.as_dict(),
+        "co2e": {
+            "grams": co2e.grams,
+            "grid_intensity_g_per_kwh": co2e.grid_intensity_g_per_kwh,
+            "labels": list(co2e.labels),
+            "reason": co2e.reason,
+        },
+        "energy_break_even": {
+            # An integer; "never" when the method uses as much energy per inference as the
+            # reference or more; null when it cannot be computed (reason says why).
+            "inferences": BREAK_EVEN_NEVER if break_even.never else break_even.inferences,
+            "never": break_even.never,
+            "label": break_even.label,
+            "search_labels": list(break_even.search_labels),
+            "has_declared": break_even.has_declared,
+            "search_j": break_even.search_j,
+            "reference_mj_per_inference": break_even.reference_mj_per_inference,
+            "method_mj_per_inference": break_even.method_mj_per_inference,
+            "reason": break_even.reason,
+        },
+    }
+
+
+def result_budget(*, result: Any, tracks: Sequence[Track] | None = None) -> dict[str, Any]:
+    """Everything the result page shows about the price of a result.
+
+    `tracks`: the benchmark's tracks when the caller has them (else one query).
+    Returns a dict:
+      cost: SearchCost; export: dict (budget_export); tracks: list[Track] (smallest first);
+      track: Track | None; track_reasons: list[str] (why each smaller track did not fit);
+      co2e: Co2e; break_even: BreakEven; trial_log: TrialLog;
+      curves: {"trials", "energy", "expected_max"}: SVG string or None;
+      curve_notes: {curve name: why it is None}; notes: list[str] (declared parts, unknowns).
+    """
+    figures = list(result.figures.all())
+    hardware_class = result.run.hardware_class
+    document = result.document if isinstance(result.document, Mapping) else {}
+    method = document.get("method") if isinstance(document.get("method"), Mapping) else {}
+    cost = search_cost_from(figures=figures, gpus=hardware_class.gpus, method=method)
+    if tracks is None:
+        tracks = tracks_for_benchmark(benchmark=result.run.submission.benchmark_id)
+    ordered = tracks_in_order(tracks)
+    track = track_for(cost=cost, tracks=ordered)
+    track_reasons: list[str] = []
+    for candidate in ordered:
+        if candidate is track:
+            break
+        track_reasons.extend(track_misfit_reasons(cost=cost, track=candidate))
+
+    co2e = co2e_for(cost=cost, grid_intensity_g_per_kwh=hardware_class.grid_intensity_g_per_kwh)
+    break_even = break_even_for(cost=cost, figures=figures)
+    log = trial_log_from(method.get("trials"))
+    curves, curve_notes = trial_curves(log=log, declared_kwh=cost.declared.kwh if cost.declared else None)
+
+    notes: list[str] = []
+    declared_note = _declared_note(cost)
+    if declared_note:
+        notes.append(declared_note)
+    if cost.compress_energy_label == LABEL_ESTIMATED:
+        notes.append(
+            "The compress phase's energy is estimated (CPU time x the hardware class's power per core), "
+            "not read from a counter."
+        )
+    notes.extend(cost.notes)
+    notes.extend(log.problems)
+    if not ordered:
+        notes.append("This benchmark defines no budget tracks.")
+    elif track is None:
+        notes.append("The result fits none of this benchmark's tracks (none of them is without limits).")
+    return {
+        "cost": cost,
+        "export": budget_export(cost=cost, track=track, co2e=co2e, break_even=break_even),
+        "tracks": ordered,
+        "track": track,
+        "track_reasons": track_reasons,
+        "co2e": co2e,
+        "break_even": break_even,
+        "trial_log": log,
+        "curves": curves,
+        "curve_notes": curve_notes,
+        "notes": notes,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Leaderboard
+
+
+@dataclass(frozen=True)
+class RowBudget:
+    """A leaderboard row's search cost and track (cost None: the row has no result)."""
+
+    cost: SearchCost | None
+    track: Track | None
+
+    @property
+    def has_declared(self) -> bool:
+        """Shown as a "declared" mark next to the row wherever it appears."""
+        return self.cost is not None and self.cost.has_declared
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "track": self.track.slug if self.track is not None else None,
+            "has_declared": self.has_declared,
+            "search_cost": self.cost.as_dict() if self.cost is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class TrackedRow:
+    row: Any  # a copy of the given row, its `rank` renumbered within the board
+    budget: RowBudget
+
+
+def _get(row: Any, name: str) -> Any:
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
+
+
+def _row_result(row: Any) -> Any:
+    """The Result behind a row: `row.result`, else `row.run.result` (dicts alike)."""
+    result = _get(row, "result")
+    if result is None:
+        run = _get(row, "run")
+        if run is not None:
+            try:
+                result = run.result
+            except ObjectDoesNotExist:
+                result = None
+    return result
+
+
+def _with_rank(row: Any, rank: int | None) -> Any:
+    if isinstance(row, Mapping):
+        return {**row, "rank": rank}
+    if dataclasses.is_dataclass(row) and not isinstance(row, type):
+        return dataclasses.replace(row, rank=rank)
+    duplicate = copy.copy(row)
+    duplicate.rank = rank
+    return duplicate
+
+
+def leaderboard_track_filter(*, rows: Sequence[Any], track: Track | None, tracks: Sequence[Track]) -> list[TrackedRow]:
+    """The rows of one track's board, in the given order, each with its budget.
+
+    A track's board holds the entries whose totals fit its limits: the small-lab board
+    only small-lab entries, the large-lab board (no limits) every entry. `track` None: no
+    filter. Ranks are renumbered 1.. among the rows kept, in the order of their old ranks
+    (rows without a rank keep None). Rows are the leaderboard's (leaderboard.selectors
+    LeaderboardRow, with `.run.result`) or dicts with "result" or "run"; they are copied,
+    never changed. Queries: the results' figures and their runs' hardware classes, once
+    for all rows, unless already prefetched.
+    """
+    results = [r for r in (_row_result(row) for row in rows) if r is not None]
+    if results:
+        prefetch_related_objects(results, "figures", "run__hardware_class")
+    ordered = tracks_in_order(tracks)
+
+    kept: list[tuple[Any, RowBudget]] = []
+    for row in rows:
+        result = _row_result(row)
+        cost = search_cost_for_result(result=result) if result is not None else None
+        assigned = track_for(cost=cost, tracks=ordered) if cost is not None else None
+        budget = RowBudget(cost=cost, track=assigned)  # type: ignore[arg-type]
+        if track is not None and (cost is None or not track_fits(cost=cost, track=track)):
+            continue
+        kept.append((row, budget))
+
+    if track is None:
+        return [TrackedRow(row=row, budget=budget) for row, budget in kept]
+    ranked = sorted((_get(row, "rank"), i) for i, (row, _) in enumerate(kept) if _get(row, "rank") is not None)
+    new_rank = {i: position for position, (_, i) in enumerate(ranked, start=1)}
+    return [
+        TrackedRow(row=_with_rank(row, new_rank.get(i)) if _has_rank(row) else row, budget=budget)
+        for i, (row, budget) in enumerate(kept)
+    ]
+
+
+def _has_rank(row: Any) -> bool:
+    return "rank" in row if isinstance(row, Mapping) else hasattr(row, "rank")
