@@ -15,7 +15,9 @@ import jsonschema
 
 JOB_SCHEMA = "footprint.job/1"
 RESULT_SCHEMA = "footprint.result/1"
-_FILES = {JOB_SCHEMA: "job-v1.json", RESULT_SCHEMA: "result-v1.json"}
+# method.json has no "schema" field of its own: the contract version fixes its schema.
+METHOD_SCHEMA = "footprint.method/1"
+_FILES = {JOB_SCHEMA: "job-v1.json", RESULT_SCHEMA: "result-v1.json", METHOD_SCHEMA: "method-v1.json"}
 
 
 class SchemaError(ValueError):
@@ -30,10 +32,10 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _validate(name: str, document: Any) -> dict:
+def _validate(name: str, document: Any, *, tagged: bool = True) -> dict:
     if not isinstance(document, dict):
         raise SchemaError(f"{name}: expected a JSON object, got {type(document).__name__}")
-    if document.get("schema") != name:
+    if tagged and document.get("schema") != name:
         raise SchemaError(f"expected schema {name!r}, got {document.get('schema')!r}")
     errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
@@ -50,3 +52,8 @@ def validate_job(spec: Any) -> dict:
 
 def validate_result(document: Any) -> dict:
     return _validate(RESULT_SCHEMA, document)
+
+
+def validate_method(method: Any) -> dict:
+    """method.json's fields that Footprint reads (name, search, trials); others are free."""
+    return _validate(METHOD_SCHEMA, method, tagged=False)

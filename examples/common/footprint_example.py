@@ -231,14 +231,26 @@ def save_torchscript(model: nn.Module, out: Path, example: torch.Tensor) -> Path
 
 
 def write_method(
-    out: Path, inputs: Inputs, model: nn.Module, *, name: str, description: str, hyperparameters: dict[str, Any]
+    out: Path,
+    inputs: Inputs,
+    model: nn.Module,
+    *,
+    name: str,
+    description: str,
+    hyperparameters: dict[str, Any],
+    trials: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """method.json: what was done, validation accuracy (held-out training data) and parameter counts."""
+    """method.json: what was done, validation accuracy (held-out training data) and parameter counts.
+
+    `trials`: the trial log of a search run inside compress (contract: config, score,
+    duration_s, failed), which Footprint plots against trials and energy.
+    """
     method = {
         "name": name,
         "description": description,
         "hyperparameters": hyperparameters,
-        "declared_search": None,  # every trial of these examples runs inside compress
+        "search": None,  # no off-platform search: every trial of these examples runs inside compress
+        **({"trials": trials} if trials is not None else {}),
         # Held out from the training split by train_validation_split; the reference was trained
         # on all of it, so its figure here is optimistic. The runner's test accuracy is the real one.
         "validation": {
