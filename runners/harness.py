@@ -7,6 +7,7 @@ tests) and hands this module a socket path and a way to tell whether the server 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -25,6 +26,12 @@ from runners import footprint_sdk as sdk
 # folder's /proc/self/fd entry (staging folders can sit deep in a runner's work tree).
 _MAX_UNIX_PATH_BYTES = 107
 _READY_POLL_S = 0.01
+# While a request is out, the harness polls for the reply this long before it sleeps in
+# recv() (footprint_sdk.poll_readable): waking a sleeping CPU costs tens of microseconds on
+# a virtual machine, as much as a small model. Replies slower than this are waited for
+# asleep, where that wake-up is a small part of the latency. Only when the server runs on
+# other CPUs (reply_spin_for).
+REPLY_SPIN_NS = 2_000_000
 
 
 class HarnessError(Exception):
@@ -54,10 +61,20 @@ def _connect_unix(sock: socket.socket, path: str) -> None:
 class ServeClient:
     """One connection to a server that follows the contract. Not thread-safe."""
 
-    def __init__(self, sock: socket.socket, ready_info: dict, *, request_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        ready_info: dict,
+        *,
+        request_timeout_s: float = 30.0,
+        reply_spin_ns: int | None = None,
+    ) -> None:
         self._sock = sock
+        self._reader = sdk.FrameReader(sock)
         self.ready_info = ready_info
         self.request_timeout_s = request_timeout_s
+        # How long a request polls for its reply before sleeping (0: it sleeps at once).
+        self.reply_spin_ns = reply_spin_for(sock) if reply_spin_ns is None else reply_spin_ns
         self._next_id = 1
         self._broken: HarnessError | None = None
 
@@ -69,8 +86,12 @@ class ServeClient:
         ready_timeout_s: float,
         is_alive: Callable[[], bool] | None = None,
         request_timeout_s: float = 30.0,
+        reply_spin_ns: int | None = None,
     ) -> ServeClient:
-        """Wait until the server listens on `socket_path` and has sent its ready frame."""
+        """Wait until the server listens on `socket_path` and has sent its ready frame.
+
+        `reply_spin_ns`: see ServeClient; None chooses by placement (reply_spin_for).
+        """
         deadline = time.monotonic() + ready_timeout_s
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -104,7 +125,7 @@ class ServeClient:
             sock.close()
             raise
         sock.settimeout(None)
-        return cls(sock, ready_info, request_timeout_s=request_timeout_s)
+        return cls(sock, ready_info, request_timeout_s=request_timeout_s, reply_spin_ns=reply_spin_ns)
 
     @property
     def request_timeout_s(self) -> float:
@@ -122,19 +143,48 @@ class ServeClient:
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Send one request and return the server's reply array (not yet checked)."""
+        request_id = self._send_request(batch, encoded=False)
+        return self.decode_reply(request_id, self._await_reply(request_id))
+
+    def exchange(self, payload: bytes) -> tuple[int, bytearray]:
+        """One round trip of an encoded batch (sdk.encode_array): (request id, reply payload).
+
+        The latency path: the caller encodes the input before starting its clock and decodes
+        the reply (decode_reply) after stopping it, so that the clock covers what the server
+        does and the transport, not the harness's own bookkeeping. Failures are those of
+        predict(), except a malformed reply array, which decode_reply reports.
+        """
+        request_id = self._send_request(payload, encoded=True)
+        return request_id, self._await_reply(request_id)
+
+    def decode_reply(self, request_id: int, payload: bytearray) -> np.ndarray:
+        """The reply array of a payload that exchange() returned for `request_id`."""
+        try:
+            return sdk.decode_array(payload)
+        except sdk.ProtocolError as exc:
+            self._fail("serve_protocol_error", f"the reply to request {request_id} is malformed: {exc}")
+
+    def _send_request(self, batch: np.ndarray | bytes, *, encoded: bool) -> int:
         if self._broken is not None:
             raise self._broken
         request_id = self._next_id
         self._next_id += 1
         try:
             # A ProtocolError from here is the caller's (an input dtype outside the contract).
-            sdk.send_array(self._sock, sdk.REQUEST, request_id, batch)
+            if encoded:
+                sdk.send_frame(self._sock, sdk.REQUEST, request_id, batch)  # type: ignore[arg-type]
+            else:
+                sdk.send_array(self._sock, sdk.REQUEST, request_id, batch)
         except BlockingIOError:
             self._fail("serve_timeout", f"the server took no request data for {self.request_timeout_s:g} s")
         except (ConnectionError, EOFError) as exc:
             self._fail("serve_closed", f"the connection closed while sending request {request_id}: {exc}")
+        return request_id
+
+    def _await_reply(self, request_id: int) -> bytearray:
+        """The payload of the reply frame to `request_id`; any other frame fails the client."""
         try:
-            frame_type, reply_id, payload = sdk.recv_frame(self._sock)
+            frame_type, reply_id, payload = self._reader.recv_frame(spin_ns=self.reply_spin_ns)
         except BlockingIOError:  # SO_RCVTIMEO expired
             self._fail(
                 "serve_timeout", f"the server did not answer request {request_id} within {self.request_timeout_s:g} s"
@@ -144,10 +194,7 @@ class ServeClient:
         except sdk.ProtocolError as exc:
             self._fail("serve_protocol_error", f"while waiting for the reply to request {request_id}: {exc}")
         if frame_type == sdk.REPLY and reply_id == request_id:
-            try:
-                return sdk.decode_array(payload)
-            except sdk.ProtocolError as exc:
-                self._fail("serve_protocol_error", f"the reply to request {request_id} is malformed: {exc}")
+            return payload
         if frame_type == sdk.ERROR:
             # Bounded: the text ends up in a result document and on a web page.
             text = bytes(payload[: sdk.MAX_ERROR_TEXT_BYTES]).decode("utf-8", "replace")
@@ -181,6 +228,33 @@ class ServeClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def server_cpus(sock: socket.socket) -> set[int] | None:
+    """The CPUs the process at the other end of a Unix socket may run on; None if unknown.
+
+    The peer's pid comes from SO_PEERCRED (in this process's pid namespace: a container's
+    server is visible from the runner); None when the peer is not visible (pid 0) or gone.
+    """
+    try:
+        pid, _, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+        return os.sched_getaffinity(pid) if pid > 0 else None
+    except OSError:
+        return None
+
+
+def reply_spin_for(sock: socket.socket) -> int:
+    """REPLY_SPIN_NS when the server runs on other CPUs than this thread, else 0.
+
+    Polling only pays when the two sides run at the same time. Sharing a CPU, a polling
+    harness competes with the server for it (a yield does not hand the CPU over across
+    cgroups, as between the runner and a container), so it sleeps instead. When the
+    server's CPUs cannot be read, it sleeps too: the cost of sleeping is known.
+    """
+    peer = server_cpus(sock)
+    if peer is None or peer & os.sched_getaffinity(0):
+        return 0
+    return REPLY_SPIN_NS
 
 
 def _not_ready(timeout_s: float, detail: str) -> HarnessError:
@@ -352,6 +426,7 @@ def measure_latency(
     seed: int,
     expected_predictions: np.ndarray | None = None,
     num_classes: int | None = None,
+    around_timed: contextlib.AbstractContextManager | None = None,
 ) -> LatencyResult:
     """Single-stream latency: batch-1 queries, one at a time, each timed by the harness.
 
@@ -359,20 +434,27 @@ def measure_latency(
     until both `min_queries` and `min_duration_s` are. Samples come from `x` in a seeded
     permutation, cycled. With `expected_predictions` (from the accuracy run) and
     `num_classes`, every timed reply is checked after the timed phase, so that a server
-    cannot answer the timed run with a cheaper model.
+    cannot answer the timed run with a cheaper model. `around_timed` (e.g. an energy
+    meter) is entered just before the first timed query and left just after the last one:
+    warm-up and the prediction check stay outside it.
     """
     if len(x) == 0:
         raise ValueError("need at least one input to time")
     order = np.random.default_rng(seed).permutation(len(x))
-    # Batch-1 views (x[i:i+1] of a C-contiguous array) cost no copy inside the timed loop.
+    # Batch-1 views (x[i:i+1] of a C-contiguous array): no copy of the split.
     samples = [x[i : i + 1] for i in order]
     n_samples = len(samples)
+    # The clock runs from sending a query's encoded bytes until the reply frame is in:
+    # encoding the input and decoding the reply are the harness's own work and happen
+    # outside it (as MLPerf LoadGen's sample loading and response handling do).
+    encode, exchange, decode = sdk.encode_array, client.exchange, client.decode_reply
+    clock = time.perf_counter_ns
 
     done = 0
     warmup_ns = int(warmup_s * 1e9)
-    start = time.perf_counter_ns()
-    while done < warmup_queries or time.perf_counter_ns() - start < warmup_ns:
-        client.predict(samples[done % n_samples])
+    start = clock()
+    while done < warmup_queries or clock() - start < warmup_ns:
+        decode(*exchange(encode(samples[done % n_samples])))  # the timed path, untimed
         done += 1
     warmup_done = done
 
@@ -380,20 +462,21 @@ def measure_latency(
     timed_ns: list[int] = []
     replies: list[np.ndarray] = []
     min_ns = int(min_duration_s * 1e9)
-    clock = time.perf_counter_ns
-    start = clock()
-    while True:
-        batch = samples[done % n_samples]
-        t0 = clock()
-        reply = client.predict(batch)
-        t1 = clock()
-        timed_ns.append(t1 - t0)
-        if check:
-            replies.append(reply)
-        done += 1
-        if len(timed_ns) >= min_queries and t1 - start >= min_ns:
-            break
-    duration_s = (clock() - start) / 1e9
+    with around_timed if around_timed is not None else contextlib.nullcontext():
+        start = clock()
+        while True:
+            payload = encode(samples[done % n_samples])
+            t0 = clock()
+            request_id, raw = exchange(payload)
+            t1 = clock()
+            reply = decode(request_id, raw)  # a malformed reply fails the run here, as before
+            timed_ns.append(t1 - t0)
+            if check:
+                replies.append(reply)
+            done += 1
+            if len(timed_ns) >= min_queries and t1 - start >= min_ns:
+                break
+        duration_s = (clock() - start) / 1e9
 
     mismatches = None
     if check:
@@ -481,9 +564,11 @@ def probe_caching(client: ServeClient, x: np.ndarray, *, queries: int = 64, seed
     client.predict(repeated)  # the first sight of it is not a repeat
     for k in range(queries):
         for batch, times in ((repeated, repeated_ns), (fresh[k], fresh_ns)):
+            payload = sdk.encode_array(batch)  # timed as measure_latency times
             t0 = clock()
-            client.predict(batch)
+            request_id, raw = client.exchange(payload)
             times.append(clock() - t0)
+            client.decode_reply(request_id, raw)
     return CachingProbe(
         repeated_p50_us=float(np.median(repeated_ns)) / 1000.0,
         fresh_p50_us=float(np.median(fresh_ns)) / 1000.0,
@@ -511,6 +596,7 @@ def measure_throughput(
     min_batches: int = 64,
     warmup_batches: int = 2,
     num_classes: int | None = None,
+    around_timed: contextlib.AbstractContextManager | None = None,
 ) -> ThroughputResult:
     """Offline throughput: batches of `batch_size` back to back until both minimums are met.
 
@@ -519,6 +605,8 @@ def measure_throughput(
     large batch. Inputs cycle through `x` (tiled when the batch is larger than `x`). With
     `num_classes`, every reply must hold one answer per input (predictions_from_reply), so
     that a server cannot answer a batch with less work than the batch asks for.
+    `around_timed` is entered just before the first timed batch and left just after the
+    last one (warm-up and the reply check stay outside it).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -532,16 +620,17 @@ def measure_throughput(
     clock = time.perf_counter_ns
     done = 0
     min_ns = int(min_duration_s * 1e9)
-    start = clock()
     replies = []
-    while True:
-        reply = client.predict(batches[done % len(batches)])
-        if num_classes is not None:
-            replies.append(reply)  # checked after the clock stops
-        done += 1
-        elapsed = clock() - start
-        if done >= min_batches and elapsed >= min_ns:
-            break
+    with around_timed if around_timed is not None else contextlib.nullcontext():
+        start = clock()
+        while True:
+            reply = client.predict(batches[done % len(batches)])
+            if num_classes is not None:
+                replies.append(reply)  # checked after the clock stops
+            done += 1
+            elapsed = clock() - start
+            if done >= min_batches and elapsed >= min_ns:
+                break
     duration_s = elapsed / 1e9
     for reply in replies:
         predictions_from_reply(reply, batch_size, num_classes)  # type: ignore[arg-type]
@@ -574,12 +663,31 @@ def parse_cpuset(text: str) -> set[int]:
     return cpus
 
 
-def pin_current_process(cpus: set[int]) -> set[int]:
-    """Pin the calling thread (and threads it starts later) to `cpus`; return the old set.
+PLACEMENT_APART = "harness on one CPU outside the container's cpuset; both sides poll while they wait"
+PLACEMENT_SHARED = "harness on the container's CPUs (the runner has no other); the harness sleeps while it waits"
 
-    The harness shares the container's CPU on purpose: a Unix-socket round trip that wakes
-    a process on another vCPU costs ~75 us more than one that stays on the same vCPU.
+
+def harness_cpus(container_cpus: set[int], allowed: set[int]) -> tuple[set[int], str]:
+    """The CPUs the harness pins itself to while it measures a container, and the policy.
+
+    One CPU outside the container's cpuset when the runner may use one (the lowest, so
+    that every run of a hardware class is placed alike): the harness's work between queries
+    then neither delays the server nor evicts the model from its CPU's caches, and since
+    both sides poll while they wait (footprint_sdk.SERVE_SPIN_NS, REPLY_SPIN_NS) neither
+    pays a sleeping CPU's wake-up. Without such a CPU, the container's CPUs (those of
+    `allowed`, so that pinning cannot fail); the harness then sleeps while it waits
+    (reply_spin_for), as a poller would take the CPU from the model.
     """
+    if not container_cpus:
+        raise ValueError("the container's cpuset is empty")
+    outside = sorted(allowed - container_cpus)
+    if outside:
+        return {outside[0]}, PLACEMENT_APART
+    return (container_cpus & allowed) or set(allowed), PLACEMENT_SHARED
+
+
+def pin_current_process(cpus: set[int]) -> set[int]:
+    """Pin the calling thread (and threads it starts later) to `cpus`; return the old set."""
     previous = os.sched_getaffinity(0)
     os.sched_setaffinity(0, cpus)
     return previous

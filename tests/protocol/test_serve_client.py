@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runners.harness import HarnessError, ServeClient
+from runners.footprint_sdk import encode_array
+from runners.harness import HarnessError, ServeClient, measure_latency
 
 from .conftest import NULL_SERVER
 
@@ -211,3 +212,42 @@ def test_it_connects_through_a_socket_path_longer_than_af_unix_allows(start_serv
     assert client.predict(np.eye(3, dtype=np.float32)).tolist() == [0, 1, 2]
     client.shutdown()
     assert server.wait() == 0
+
+
+# The latency path (exchange, then decode_reply outside the clock) fails as predict() does.
+
+
+def test_a_malformed_reply_array_fails_a_latency_run(start_server) -> None:
+    server = raw_server(
+        start_server,
+        'rid = read_request(); frame(3, rid, b"\\x03<i8\\x01\\x00\\x00\\x00\\x01" + bytes(8))\n'
+        '    rid = read_request(); frame(3, rid, b"\\x03<c8\\x00" + bytes(8))',
+    )
+    client = server.connect()
+    with pytest.raises(HarnessError) as caught:
+        measure_latency(client, ONE_BATCH, warmup_queries=1, warmup_s=0.0, min_queries=5, min_duration_s=0.0, seed=0)
+    assert caught.value.code == "serve_protocol_error"
+    assert caught.value.reason.startswith("the reply to request 2 is malformed: unknown dtype '<c8'")
+    with pytest.raises(HarnessError) as again:
+        client.exchange(encode_array(ONE_BATCH))
+    assert again.value is caught.value
+
+
+def test_an_exchange_reports_the_servers_error_text(start_server) -> None:
+    server = raw_server(start_server, 'rid = read_request(); frame(4, rid, b"out of memory")')
+    client = server.connect()
+    with pytest.raises(HarnessError) as caught:
+        client.exchange(encode_array(ONE_BATCH))
+    assert caught.value.code == "serve_error"
+    assert caught.value.reason == "the server reported an error: out of memory"
+
+
+def test_an_exchange_times_out_as_a_request_does(start_server) -> None:
+    server = raw_server(start_server, "read_request()")
+    client = server.connect(request_timeout_s=0.3)
+    started = time.monotonic()
+    with pytest.raises(HarnessError) as caught:
+        client.exchange(encode_array(ONE_BATCH))
+    assert caught.value.code == "serve_timeout"
+    assert "did not answer request 1 within 0.3 s" in caught.value.reason
+    assert 0.25 < time.monotonic() - started < 5
