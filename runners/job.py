@@ -10,6 +10,7 @@ researcher can act on; only a bug of our own ends in `runner_error`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -32,8 +33,17 @@ import numpy as np
 from runners import footprint_sdk as sdk
 from runners import harness
 from runners.footprint_sdk import CONTRACT
-from runners.sandbox.docker import ContainerOutcome, ContainerSpec, DockerSandbox, Mount, SandboxError
-from runners.schema import RESULT_SCHEMA, SchemaError, validate_job
+from runners.meters import cgroup, nvml, runtime_stats
+from runners.meters import energy as energy_meters
+from runners.sandbox.docker import (
+    ContainerOutcome,
+    ContainerSpec,
+    DockerSandbox,
+    Mount,
+    RunningContainer,
+    SandboxError,
+)
+from runners.schema import RESULT_SCHEMA, SchemaError, validate_job, validate_method
 
 CONTAINER_USER = (10001, 10001)
 # A runner reaps only its own class's orphans: other runners (and test sessions) may share
@@ -133,14 +143,19 @@ def run_job(
         report("staging", f"loading image and inputs on {doc.provenance['runner']['host']}")
         work = Path(tempfile.mkdtemp(prefix=f"run-{run_id}-a{attempt}-", dir=_ensure_dir(work_root)))
         staged = _stage(spec, sandbox, work)
+        energy = _job_energy(spec, doc)
+        try:
+            with energy.running():
+                phase = "compress"
+                report("compressing", "running the submission's compress command")
+                _compress(spec, sandbox, staged, doc, energy)
 
-        phase = "compress"
-        report("compressing", "running the submission's compress command")
-        _compress(spec, sandbox, staged, doc)
-
-        phase = "measuring"
-        report("measuring", "serving the null server, the reference and the submission")
-        _measure(spec, sandbox, staged, doc)
+                phase = "measuring"
+                report("measuring", "serving the null server, the reference and the submission")
+                _measure(spec, sandbox, staged, doc, energy)
+        finally:
+            doc.provenance["energy"] = energy.provenance()
+            _energy_figures(doc, energy)
         return doc.as_dict(None)
     except JobFailure as failure:
         return doc.as_dict(failure)
@@ -234,6 +249,8 @@ def _container(
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
             "FOOTPRINT_SOCKET": "/footprint/sock/serve.sock",
+            # The standard runtime serves on the class's GPUs when it has any (CUDA-synchronised).
+            "FOOTPRINT_DEVICE": "cuda" if int(hw["gpus"]) > 0 else "cpu",
             "HOME": "/tmp",
             # One example input for footprint-serve's FLOP count (model_stats).
             "FOOTPRINT_INPUT_SHAPE": json.dumps(spec["benchmark"]["task"]["input"]["shape"]),
@@ -258,7 +275,9 @@ def _container(
 # -- compress --------------------------------------------------------------------------
 
 
-def _compress(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument) -> None:
+def _compress(
+    spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument, energy: energy_meters.JobEnergy
+) -> None:
     limits = spec["limits"]
     container = _container(
         spec,
@@ -268,8 +287,14 @@ def _compress(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDoc
         phase="compress",
         wall_s=limits["compress_wall_s"],
     )
-    outcome = sandbox.run(container)
+    # The container's cgroup is read once it has exited: its CPU time is 0 before, the
+    # outcome's after.
+    totals: dict[str, float | None] = {"cpu_s": 0.0}
+    with energy.window(lambda: totals["cpu_s"]) as span:
+        outcome = sandbox.run(container)
+        totals["cpu_s"] = outcome.cpu_s
     doc.phase("compress", outcome)
+    energy.record("compress", "submission", span)
     failure = _container_failure("compress", "compress", outcome, limits)
     if failure:
         raise failure
@@ -380,6 +405,16 @@ def _read_method_json(path: Path) -> dict:
         raise JobFailure(
             "compress", "method_json_invalid", '/footprint/out/method.json must be an object with a non-empty "name".'
         )
+    try:
+        validate_method(method)
+    except SchemaError as exc:
+        # Declared search cost and the trial log feed the budget tracks: a block that
+        # cannot be read must fail here, with its field, not be published half-understood.
+        raise JobFailure(
+            "compress",
+            "method_json_invalid",
+            f"/footprint/out/method.json does not follow the contract: {str(exc).removeprefix('footprint.method/1 ')}",
+        )
     return method
 
 
@@ -423,7 +458,9 @@ class SubjectSummary:
     probe: harness.CachingProbe | None
 
 
-def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument) -> None:
+def _measure(
+    spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument, energy: energy_meters.JobEnergy
+) -> None:
     runtime = spec["runtime_image"]
     own = spec["submission"]["division"] == "own"
     settings = spec["measurement"]
@@ -439,23 +476,28 @@ def _measure(spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocu
             staged.out_dir,
         ),
     ]
-    cpus = harness.parse_cpuset(spec["hardware_class"]["cpuset"])
-    # The harness shares the container's CPU: a wake-up across CPUs costs more than the
-    # model itself on small machines (see runners/README.md and the provenance).
+    container_cpus = harness.parse_cpuset(spec["hardware_class"]["cpuset"])
+    # The harness sits on a CPU of its own when there is one (docs/measurement.md, "Placement").
+    cpus, policy = harness.harness_cpus(container_cpus, os.sched_getaffinity(0))
     previous = harness.pin_current_process(cpus)
     doc.provenance["placement"] = {
         "container_cpuset": spec["hardware_class"]["cpuset"],
         "harness_cpus": sorted(cpus),
-        "policy": "harness pinned to the container's CPUs",
+        "policy": policy,
+        # Polling windows: the standard runtime's server, and the harness's when apart.
+        "serve_spin_ns": sdk.SERVE_SPIN_NS,
+        "reply_spin_ns": harness.REPLY_SPIN_NS,
     }
     doc.provenance["repeats"] = repeats
     summaries: dict[str, SubjectSummary] = {}
     try:
         for server in servers:
-            summaries[server.subject] = _measure_subject(spec, sandbox, staged, doc, server, repeats=repeats)
+            summaries[server.subject] = _measure_subject(
+                spec, sandbox, staged, doc, server, repeats=repeats, energy=energy
+            )
         batch_sizes = _declared_batch_sizes(doc)
         if batch_sizes:
-            _measure_offline(spec, sandbox, staged, doc, {s.subject: s for s in servers}, batch_sizes)
+            _measure_offline(spec, sandbox, staged, doc, {s.subject: s for s in servers}, batch_sizes, energy)
     finally:
         harness.pin_current_process(previous)
     doc.figure("submission", "speedup", summaries["reference"].p50_us / summaries["submission"].p50_us, "ratio")
@@ -487,7 +529,14 @@ def _flag(doc: ResultDocument, summaries: dict[str, SubjectSummary], *, cv_thres
 
 
 def _measure_subject(
-    spec: dict, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument, server: Server, *, repeats: int
+    spec: dict,
+    sandbox: DockerSandbox,
+    staged: Staged,
+    doc: ResultDocument,
+    server: Server,
+    *,
+    repeats: int,
+    energy: energy_meters.JobEnergy,
 ) -> SubjectSummary:
     """Serve one subject in `repeats` fresh containers and publish the medians of its latencies.
 
@@ -499,7 +548,15 @@ def _measure_subject(
     expected: np.ndarray | None = None
     for repeat in range(repeats):
         session = _serve_once(
-            spec, sandbox, staged, doc, server, tag=str(repeat), first=repeat == 0, expected_predictions=expected
+            spec,
+            sandbox,
+            staged,
+            doc,
+            server,
+            tag=str(repeat),
+            first=repeat == 0,
+            expected_predictions=expected,
+            energy=energy,
         )
         if session.predictions is not None:
             expected = session.predictions
@@ -508,6 +565,7 @@ def _measure_subject(
         else:
             doc.provenance.setdefault("serve_repeats", {}).setdefault(subject, []).append(session.phase)
         sessions.append(session)
+        energy.record("serve", subject, session.energy, queries=session.latency.queries)
 
     latencies = [s.latency for s in sessions]
     for name in ("p50", "p90", "p99", "mean"):
@@ -568,6 +626,7 @@ class _Session:
     peak: int | None
     predictions: np.ndarray | None = None
     probe: harness.CachingProbe | None = None
+    energy: energy_meters.Span | None = None
 
 
 def _serve_container(spec: dict, staged: Staged, server: Server, *, tag: str) -> tuple[ContainerSpec, Path]:
@@ -585,6 +644,9 @@ def _serve_container(spec: dict, staged: Staged, server: Server, *, tag: str) ->
         phase=f"serve_{server.subject}",
         wall_s=spec["limits"]["serve_wall_s"],
     )
+    # The standard runtime reports its device and allocator peaks here when it exits; the
+    # folder is ours, only the file's last component is the container's (read with O_NOFOLLOW).
+    container.env["FOOTPRINT_STATS_FILE"] = f"/footprint/sock/{RUNTIME_STATS_FILE}"
     return container, sock_dir / "serve.sock"
 
 
@@ -598,6 +660,7 @@ def _serve_once(
     tag: str,
     first: bool,
     expected_predictions: np.ndarray | None,
+    energy: energy_meters.JobEnergy,
 ) -> _Session:
     limits, settings, task = spec["limits"], spec["measurement"], spec["benchmark"]["task"]
     subject = server.subject
@@ -609,13 +672,22 @@ def _serve_once(
     predictions: np.ndarray | None = None
     probe: harness.CachingProbe | None = None
     peak: int | None = None
+    span: energy_meters.Span | None = None
     running = sandbox.start(container)
-    with running:
+    timed_window = energy.window(running.cpu_time_s)
+    gpu_memory = _gpu_memory_sampler(spec, running)
+    with running, gpu_memory:
         try:
             client = harness.ServeClient.connect(
                 str(sock_path), ready_timeout_s=float(limits["serve_ready_s"]), is_alive=running.is_alive
             )
             try:
+                if first:
+                    # The runtime's own words for what it is: name, library versions, device.
+                    server_info = client.ready_info.get("server")
+                    doc.provenance.setdefault("runtimes", {})[subject] = (
+                        server_info[:200] if isinstance(server_info, str) else None
+                    )
                 if subject != "null" and first:
                     _footprint_figures(doc, subject, client.ready_info.get("footprint"), own=own_runtime)
                     accuracy = harness.measure_accuracy(
@@ -637,7 +709,9 @@ def _serve_once(
                     seed=int(settings["seed"]),
                     expected_predictions=expected_predictions,
                     num_classes=int(task["num_classes"]) if expected_predictions is not None else None,
+                    around_timed=timed_window,
                 )
+                span = timed_window.span
                 if subject != "null" and first and len(staged.test_x) >= 2:
                     probe = harness.probe_caching(
                         client, staged.test_x, queries=CACHE_PROBE_QUERIES, seed=int(settings["seed"])
@@ -650,6 +724,7 @@ def _serve_once(
             code = "reference_failed" if subject == "reference" else exc.code
             failure = JobFailure("measuring", code, f"{who}: {exc.reason}")
         outcome = running.stop(SERVE_STOP_GRACE_S if failure is None else 0.0)
+    _runtime_stats(doc, subject, sock_path.parent / RUNTIME_STATS_FILE, gpu_memory)
     container_failure = _container_failure("measuring", "serve", outcome, limits)
     if container_failure is not None:
         # The container's own fate (killed for memory or time, dead on its own) explains more
@@ -665,7 +740,42 @@ def _serve_once(
         doc.phase(f"serve_{subject}", outcome)  # the failing container's log tail is the evidence
         raise failure
     assert latency is not None
-    return _Session(phase=phase_record(outcome), latency=latency, peak=peak, predictions=predictions, probe=probe)
+    return _Session(
+        phase=phase_record(outcome), latency=latency, peak=peak, predictions=predictions, probe=probe, energy=span
+    )
+
+
+RUNTIME_STATS_FILE = "stats.json"
+
+
+def _gpu_memory_sampler(spec: dict, running: RunningContainer) -> contextlib.AbstractContextManager:
+    """NVML per-process memory of the container's host pids, on GPU classes only."""
+    gpus = _gpu_indices(spec["hardware_class"])
+    parent = running.cgroup_path
+    if not gpus or parent is None:
+        return contextlib.nullcontext()
+
+    def pids() -> set[int]:
+        found: set[int] = set()
+        for directory in cgroup.cgroup_dirs(parent):
+            found |= nvml.cgroup_pids(directory)
+        return found
+
+    return nvml.GpuProcessMemorySampler(gpus, pids)
+
+
+def _runtime_stats(doc: ResultDocument, subject: str, path: Path, gpu_memory: object) -> None:
+    """What the runtime reported about itself at exit, and the GPU memory NVML saw, per repeat."""
+    stats, reason = runtime_stats.read_runtime_stats(path)
+    doc.provenance.setdefault("runtime_stats", {}).setdefault(subject, []).append(
+        stats if stats is not None else {"unavailable": reason}
+    )
+    if isinstance(gpu_memory, nvml.GpuProcessMemorySampler):
+        entry = doc.provenance.setdefault("gpu_memory", {}).setdefault(subject, {"peak_process_bytes": None})
+        if gpu_memory.peak_bytes is not None:
+            entry["peak_process_bytes"] = max(entry["peak_process_bytes"] or 0, gpu_memory.peak_bytes)
+        if gpu_memory.notes:
+            entry["notes"] = sorted(set(entry.get("notes", [])) | set(gpu_memory.notes))
 
 
 # -- offline throughput ----------------------------------------------------------------
@@ -697,6 +807,7 @@ def _measure_offline(
     doc: ResultDocument,
     servers: dict[str, Server],
     batch_sizes: list[int],
+    energy: energy_meters.JobEnergy,
 ) -> None:
     """Throughput of the submission at its largest declared batch size that works, then of the
     reference at that same size. A size that fails (out of memory, an error, a dead server)
@@ -706,7 +817,7 @@ def _measure_offline(
     doc.provenance["throughput"] = notes
     chosen = None
     for size in batch_sizes:
-        result = _throughput_once(spec, sandbox, staged, servers["submission"], size, notes)
+        result = _throughput_once(spec, sandbox, staged, servers["submission"], size, notes, energy)
         if result is not None:
             chosen = size
             doc.figure("submission", "throughput", result.samples_per_s, "samples/s")
@@ -716,19 +827,26 @@ def _measure_offline(
         return
     notes["batch_size"] = chosen
     doc.figure("submission", "throughput_batch_size", chosen, "count")
-    result = _throughput_once(spec, sandbox, staged, servers["reference"], chosen, notes)
+    result = _throughput_once(spec, sandbox, staged, servers["reference"], chosen, notes, energy)
     if result is not None:
         doc.figure("reference", "throughput", result.samples_per_s, "samples/s")
 
 
 def _throughput_once(
-    spec: dict, sandbox: DockerSandbox, staged: Staged, server: Server, batch_size: int, notes: dict
+    spec: dict,
+    sandbox: DockerSandbox,
+    staged: Staged,
+    server: Server,
+    batch_size: int,
+    notes: dict,
+    energy: energy_meters.JobEnergy,
 ) -> harness.ThroughputResult | None:
     container, sock_path = _serve_container(spec, staged, server, tag=f"offline-{batch_size}")
     limits = spec["limits"]
     result: harness.ThroughputResult | None = None
     problem: str | None = None
     running = sandbox.start(container)
+    timed_window = energy.window(running.cpu_time_s)
     with running:
         try:
             client = harness.ServeClient.connect(
@@ -742,6 +860,7 @@ def _throughput_once(
                     min_duration_s=THROUGHPUT_MIN_DURATION_S,
                     min_batches=THROUGHPUT_MIN_BATCHES,
                     num_classes=int(spec["benchmark"]["task"]["num_classes"]),
+                    around_timed=timed_window,
                 )
                 client.shutdown()
             finally:
@@ -760,8 +879,69 @@ def _throughput_once(
         result = None
     else:
         attempt.update(samples_per_s=result.samples_per_s, batches=result.batches, duration_s=result.duration_s)
+        energy.record("offline", server.subject, timed_window.span, samples=result.batches * batch_size)
     notes["attempts"].append(attempt)
     return result
+
+
+# -- energy ----------------------------------------------------------------------------
+
+
+def _job_energy(spec: dict, doc: ResultDocument) -> energy_meters.JobEnergy:
+    hw = spec["hardware_class"]
+    watts = hw.get("cpu_watts_per_core")
+    return energy_meters.job_energy(
+        cpu_watts_per_core=float(watts) if watts else None,
+        gpu_indices=_gpu_indices(hw),
+        idle_window_s=float(spec["measurement"].get("idle_power_s", energy_meters.DEFAULT_IDLE_WINDOW_S)),
+    )
+
+
+def _gpu_indices(hw: dict) -> list[int]:
+    """The GPUs a class's containers get: the first `gpus` of the host (see the sandbox)."""
+    return list(range(int(hw.get("gpus") or 0)))
+
+
+def _energy_figures(doc: ResultDocument, energy: energy_meters.JobEnergy) -> None:
+    """The energy figures of every window measured (docs/measurement.md, "Energy").
+
+    Serve energy is the timed single-stream windows' total over the repeats; per inference
+    is the median over the repeats of each window's net energy / its queries.
+    """
+    label = energy.label
+    if label is None:
+        return
+    if energy.idle_power_w is not None:
+        doc.figure("reference", "idle_power", energy.idle_power_w, "W", label)
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in energy.records:
+        groups.setdefault((record["phase"], record["subject"]), []).append(record)
+    for (phase, subject), records in groups.items():
+        spans = [r["span"] for r in records]
+        gross = [s.gross_j for s in spans]
+        net = [s.net_j for s in spans]
+        if phase in ("compress", "serve"):
+            if gross and all(g is not None for g in gross):
+                doc.figure(subject, f"{phase}_energy_gross", sum(gross), "J", label)  # type: ignore[arg-type]
+            if net and all(n is not None for n in net):
+                doc.figure(subject, f"{phase}_energy_net", sum(net), "J", label)  # type: ignore[arg-type]
+        if phase == "serve":
+            per_query = [
+                r["span"].net_j / r["queries"] for r in records if r["span"].net_j is not None and r["queries"]
+            ]
+            if per_query and len(per_query) == len(records):
+                doc.figure(subject, "energy_per_inference", statistics.median(per_query) * 1000.0, "mJ", label)
+        if phase == "offline":
+            record = records[-1]  # the size that worked (earlier attempts failed)
+            net_j = record["span"].net_j
+            if net_j is not None and net_j > 0 and record["samples"]:
+                doc.figure(
+                    subject,
+                    "samples_per_kwh",
+                    record["samples"] / (net_j / energy_meters.J_PER_KWH),
+                    "samples/kWh",
+                    label,
+                )
 
 
 # -- footprint figures -----------------------------------------------------------------
@@ -862,6 +1042,7 @@ def host_fingerprint(sandbox: DockerSandbox) -> dict:
         pass
     memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     ok, docker_detail = sandbox.ping()
+    gpus, gpu_notes = nvml.gpu_fingerprint()
     return {
         "host": socket.gethostname(),
         "cpu_model": cpu_model,
@@ -871,6 +1052,8 @@ def host_fingerprint(sandbox: DockerSandbox) -> dict:
         "docker": docker_detail if ok else None,
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "gpus": gpus,
+        "gpu_notes": gpu_notes,
     }
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+from runners import harness
 
 pytestmark = pytest.mark.docker
 
@@ -74,7 +78,9 @@ def test_a_standard_submission_is_measured_next_to_the_reference(build_test_imag
     assert document["provenance"]["footprint"] == {"reference": "measured", "submission": "measured"}
     assert "compressed" in document["phases"]["compress"]["log_tail"]
     assert document["method"]["name"] == "copy of the reference"
-    assert document["provenance"]["placement"]["harness_cpus"] == [0]
+    # The container has CPU 0; the harness sits outside it when the runner may use another CPU.
+    expected_cpus, _policy = harness.harness_cpus({0}, os.sched_getaffinity(0))
+    assert document["provenance"]["placement"]["harness_cpus"] == sorted(expected_cpus)
     assert len(document["provenance"]["latency_samples_us"]["submission"]) >= 64
 
 
@@ -167,6 +173,18 @@ def test_it_fails_a_compress_that_writes_no_method_json(build_test_image, job_sp
     tag = image(build_test_image, compress="#!/bin/sh\ncp /footprint/in/reference/model.pt /footprint/out/\n")
     failure = failure_of(run(job_spec(tag))[0])
     assert failure["code"] == "method_json_missing"
+
+
+def test_it_fails_a_method_json_whose_declared_search_breaks_the_contract(build_test_image, job_spec, run):
+    compress = COPY_REFERENCE.replace(
+        'description="identity")',
+        'description="identity", search={"device_type": "A100", "device_count": 0, "hours": 2})',
+    )
+    document, _ = run(job_spec(image(build_test_image, compress=compress)))
+    failure = failure_of(document)
+    assert (failure["phase"], failure["code"]) == ("compress", "method_json_invalid")
+    assert "search/device_count" in failure["reason"]
+    assert "serve_submission" not in document["phases"]  # nothing was measured on a broken declaration
 
 
 def test_it_refuses_a_symbolic_link_in_the_output(build_test_image, job_spec, run):
