@@ -320,8 +320,14 @@ def test_a_submission_is_dispatched_measured_ingested_and_ranked(broker_url, pla
     run = site.finished(site.submit("identity", IDENTITY).runs.get())
 
     assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
-    states = list(run.transitions.order_by("at", "id").values_list("to_state", flat=True))
-    assert states[-4:] == ["staging", "compressing", "measuring", "succeeded"]
+    transitions = list(run.transitions.order_by("at", "id").values_list("to_state", "ignored"))
+    applied = [state for state, ignored in transitions if not ignored]
+    # The platform worker runs two tasks at once: "staging" and "compressing", sent a few ms
+    # apart, can be handled in either order; a "staging" handled second is refused (a run
+    # never goes back) and logged, never applied out of order.
+    assert applied[-3:] == ["compressing", "measuring", "succeeded"]
+    if "staging" in applied:
+        assert applied[-4] == "staging"
     assert run.runner_host == socket.gethostname()
     figures = {(f.subject, f.name): f for f in run.result.figures.all()}
     assert figures[("submission", "accuracy")].value == figures[("reference", "accuracy")].value
