@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from benchmarks.models import Benchmark, HardwareClass
 from papers.models import Claim, Paper
@@ -16,30 +15,6 @@ from tests.web.conftest import make_benchmark, make_hardware_class, make_run, ma
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def owner(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(username="ada", password="ada-password-123")
-
-
-@pytest.fixture
-def stranger(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(username="mallory", password="mallory-pw-123")
-
-
-@pytest.fixture
-def owner_client(owner: Any) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def stranger_client(stranger: Any) -> Client:
-    client = Client()
-    client.force_login(stranger)
-    return client
 
 
 @pytest.fixture

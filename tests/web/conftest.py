@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
@@ -38,30 +37,6 @@ def upload_tmp(settings, tmp_path: Path) -> Path:
     folder.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(folder)
     return folder
-
-
-@pytest.fixture
-def owner(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(username="ada", password="ada-password-123")
-
-
-@pytest.fixture
-def stranger(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(username="mallory", password="mallory-pw-123")
-
-
-@pytest.fixture
-def owner_client(owner: Any) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
-def stranger_client(stranger: Any) -> Client:
-    client = Client()
-    client.force_login(stranger)
-    return client
 
 
 def make_benchmark(**fields: Any) -> Benchmark:
