@@ -1,6 +1,7 @@
 # Footprint: the two commands of the README, and the steps they are made of.
 #   make run    the platform with demo data on the embedded defaults (SQLite, filesystem broker)
-#   make test   the whole test suite (needs the services that .ci/services.sh installs)
+#   make test   the whole test suite (needs the services that .ci/services.sh installs);
+#               PYTEST_ARGS="tests/jobs -x" narrows it; FOOTPRINT_KEEP_TEST_TMP=1 keeps its files
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -54,9 +55,12 @@ test: export FOOTPRINT_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 test: export FOOTPRINT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-0123456789abcdef
 test: venv
-	@$(PY) -c 'import socket,sys; socket.create_connection(("127.0.0.1", 5432), 2)' 2>/dev/null || { \
-	  echo "PostgreSQL does not answer on 127.0.0.1:5432; as root, run: bash .ci/services.sh" >&2; exit 1; }
-	$(VENV)/bin/pytest
+	@$(PY) -c 'import os,socket,urllib.parse as u; p=u.urlparse(os.environ["DATABASE_URL"]); socket.create_connection((p.hostname, p.port or 5432), 2)' 2>/dev/null || { \
+	  echo "PostgreSQL does not answer at $$DATABASE_URL; as root, run: bash .ci/services.sh" >&2; exit 1; }
+	@tmp=$$(mktemp -d /tmp/footprint-test.XXXXXX); mkdir "$$tmp/tmp"; \
+	TMPDIR=$$tmp/tmp $(VENV)/bin/pytest --basetemp=$$tmp/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ -n "$$FOOTPRINT_KEEP_TEST_TMP" ]; then echo "the tests' files are kept in $$tmp"; else rm -rf "$$tmp"; fi; \
+	exit $$status
 
 lint: venv
 	$(VENV)/bin/ruff check runners platform tests examples perf

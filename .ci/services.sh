@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Installs (from Debian's packages) and starts what the test suite runs against:
-# Docker engine, PostgreSQL, RabbitMQ, Redis, Chromium, debootstrap. Needs root.
-# Idempotent: a service that already answers is left alone.
+# Installs (from Debian's packages) what the test suite runs against: Docker engine,
+# PostgreSQL, RabbitMQ, Redis, Chromium, debootstrap; then starts the machine's own instances
+# of them for `make test` on a developer machine. Needs root. Idempotent: a service that
+# already answers is left alone.
+#
+#   bash .ci/services.sh                  install and start (a developer machine)
+#   bash .ci/services.sh --install-only   install only: CI starts private instances
+#                                         (.ci/test-services.sh) that it removes afterwards
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
+command -v pgrep >/dev/null || need+=(procps)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v rabbitmq-server >/dev/null || need+=(rabbitmq-server)
@@ -18,6 +26,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+[ "${1:-}" = "--install-only" ] && exit 0
 
 # Docker engine.
 if ! docker info >/dev/null 2>&1; then
@@ -48,7 +58,7 @@ if ! rabbitmq-diagnostics -q -t 5 ping >/dev/null 2>&1; then
     || echo 'consumer_timeout = 25200000' >>/etc/rabbitmq/rabbitmq.conf
   grep -q '^listeners.tcp.default' /etc/rabbitmq/rabbitmq.conf \
     || echo 'listeners.tcp.default = 127.0.0.1:5672' >>/etc/rabbitmq/rabbitmq.conf
-  rabbitmq-server -detached
+  ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached
   for _ in $(seq 60); do rabbitmq-diagnostics -q -t 5 ping >/dev/null 2>&1 && break; sleep 1; done
   rabbitmq-diagnostics -q -t 5 ping >/dev/null
 fi

@@ -98,7 +98,7 @@ def build_image(
 
     started = time.monotonic()
     try:
-        image, _logs = client.images.build(
+        image, build_log = client.images.build(
             path=str(context),
             dockerfile=dockerfile_name,
             tag=tag,
@@ -110,9 +110,12 @@ def build_image(
             timeout=int(timeout_s),
         )
     except docker.errors.BuildError as exc:
-        raise ImageBuildError(f"building {tag} failed: {exc.msg}\n{_build_log_tail(exc.build_log)}") from exc
+        entries = list(exc.build_log or [])
+        remove_build_leftovers(client, entries, keep=None)
+        raise ImageBuildError(f"building {tag} failed: {exc.msg}\n{_build_log_tail(entries)}") from exc
     except docker.errors.APIError as exc:
         raise ImageBuildError(f"building {tag} failed: {exc.explanation or exc}") from exc
+    remove_build_leftovers(client, list(build_log), keep=image.id)
     log.info("built %s (%s) in %.1f s", tag, image.id, time.monotonic() - started)
     if previous_id and previous_id != image.id:
         _remove_if_untagged(client, previous_id)
@@ -207,6 +210,46 @@ def _build_log_tail(build_log) -> str:
             text = entry.get("stream") or entry.get("error") or ""
             lines.extend(line for line in str(text).splitlines() if line.strip())
     return "\n".join(lines[-BUILD_LOG_TAIL_LINES:])
+
+
+_STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$")
+
+
+def remove_build_leftovers(client: docker.DockerClient, build_log: list, *, keep: str | None) -> list[str]:
+    """Remove the untagged images a build made that the result does not stand on; their ids.
+
+    The classic builder commits an image per step. Those under the final image are its
+    layers and stay; the others are an earlier stage's (a multi-stage build's builder,
+    gigabytes with the wheels in it) or a failed build's steps, left as dangling images on
+    every build. A cached step shared with another image is refused by the engine and kept.
+    """
+    stepped = []
+    for entry in build_log:
+        text = entry.get("stream") if isinstance(entry, dict) else None
+        for line in str(text or "").splitlines():
+            match = _STEP_IMAGE.match(line)
+            if match and match.group(1) not in stepped:
+                stepped.append(match.group(1))
+    kept: set[str] = set()
+    if keep is not None:
+        try:
+            kept = {layer["Id"] for layer in client.api.history(keep) if layer.get("Id", "").startswith("sha256:")}
+        except docker.errors.APIError:
+            return []  # cannot tell what the result stands on: remove nothing
+    removed = []
+    for short in reversed(stepped):
+        try:
+            attrs = client.api.inspect_image(short)
+        except docker.errors.APIError:
+            continue  # removed with a child already, or never committed
+        if attrs["Id"] in kept or attrs.get("RepoTags"):
+            continue
+        try:
+            client.api.remove_image(attrs["Id"], noprune=False)
+            removed.append(attrs["Id"])
+        except docker.errors.APIError:
+            pass  # a parent of another image (a shared cached step), or in use by a container
+    return removed
 
 
 def _remove_if_untagged(client: docker.DockerClient, image_id: str) -> None:

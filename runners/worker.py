@@ -38,11 +38,23 @@ def work_root() -> Path:
     return Path(os.environ.get("FOOTPRINT_RUNNER_WORK_DIR", Path(tempfile.gettempdir()) / "footprint-runner"))
 
 
+def cgroup_root() -> str:
+    """The cgroup folder under which this runner's containers get their parents (see the sandbox).
+
+    Runners that share a host keep apart by it; a runner removes only parents under its own.
+    """
+    return os.environ.get("FOOTPRINT_CGROUP_ROOT", "footprint")
+
+
+def sandbox() -> DockerSandbox:
+    return DockerSandbox(cgroup_root=cgroup_root())
+
+
 def docker_status() -> tuple[bool, str]:
     """(engine answers, version or the reason it does not), without raising."""
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        ok, detail = DockerSandbox().ping()
+        ok, detail = sandbox().ping()
     except Exception as exc:  # no socket, permission denied, engine down...
         ok, detail = False, f"{type(exc).__name__}: {exc}"
     return ok, detail if ok else f"{detail} (DOCKER_HOST {where})"
@@ -87,8 +99,7 @@ def send_status(
 @app.task(name="runners.execute_job", bind=True, acks_late=True, reject_on_worker_lost=True)
 def execute_job(self, spec: dict) -> None:
     run_id, attempt = spec.get("run_id"), spec.get("attempt")
-    sandbox = DockerSandbox()
-
+    job_sandbox = sandbox()
     host = socket.gethostname()
 
     def report(state: str, reason: str) -> None:
@@ -96,10 +107,10 @@ def execute_job(self, spec: dict) -> None:
 
     # Concurrency 1: any container of this class still here belongs to a job whose pool
     # process was killed (the OOM killer, a hard time limit); it would hold the CPU set.
-    reaped = sandbox.reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
+    reaped = job_sandbox.reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
     if reaped:
         log.warning("removed %d containers left by a killed job", reaped)
-    document = run_job(spec, sandbox=sandbox, report=report, work_root=work_root())
+    document = run_job(spec, sandbox=job_sandbox, report=report, work_root=work_root())
     app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
 
 
@@ -108,7 +119,7 @@ _stop_heartbeat = threading.Event()
 
 @signals.worker_ready.connect
 def _start_heartbeat(**_: object) -> None:
-    reaped = DockerSandbox().reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
+    reaped = sandbox().reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
     if reaped:
         log.warning("removed %d containers left by an earlier runner", reaped)
 

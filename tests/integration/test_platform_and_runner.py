@@ -18,16 +18,19 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
 from benchmarks.models import HardwareClass
 from benchmarks.services import benchmark_import
 from footprint.celery import app as platform_app
 from leaderboard.selectors import leaderboard_rows
+from runners.broker import PLATFORM_QUEUE
 from submissions.models import Run, Submission
 from submissions.services import submission_create
 from submissions.uploads import inspect_image_tarball
 from tests.fixtures.benchmark import FAST_MEASUREMENT
+from tests.fixtures.leftovers import subprocess_env
 
 pytestmark = [pytest.mark.docker, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -106,20 +109,47 @@ def use_broker():
 
     saved = {key: platform_app.conf[key] for key in ("broker_url", "broker_transport_options")}
     queues: list[str] = []
+    before: dict[str, object] = {}
 
     def use(url: str) -> list[str]:
         platform_app.conf.update(celery_broker_config(url))
         reset_connections(platform_app)
+        with platform_app.connection_for_write() as conn:
+            before.update(broker_state(conn))
         return queues
 
     yield use
-    # Runner queues are named per test: leave the broker as we found it.
-    if queues:
+    # Leave the broker as we found it: the runner queues are named per test; the platform
+    # queue, and on Redis kombu's binding keys, are removed when this test made them.
+    if before:
         with platform_app.connection_for_write() as conn:
-            for queue in queues:
-                conn.default_channel.queue_delete(queue)
+            restore_broker(conn, before, queues)
     platform_app.conf.update(saved)
     reset_connections(platform_app)
+
+
+def broker_state(conn) -> dict[str, object]:
+    """What a test's restore_broker() compares with: Redis keys, or whether the platform queue exists."""
+    channel = conn.default_channel
+    if conn.transport.driver_type == "redis":
+        return {"redis_keys": set(channel.client.keys("*"))}
+    try:
+        conn.channel().queue_declare(PLATFORM_QUEUE, passive=True)
+        return {"platform_queue": True}
+    except Exception:  # noqa: BLE001 - NOT_FOUND closes that channel; the connection lives on
+        return {"platform_queue": False}
+
+
+def restore_broker(conn, before: dict[str, object], queues: list[str]) -> None:
+    channel = conn.default_channel
+    if "redis_keys" in before:
+        new = set(channel.client.keys("*")) - before["redis_keys"]  # type: ignore[operator]
+        if new:
+            channel.client.delete(*new)
+        return
+    for queue in [*queues, *([] if before.get("platform_queue") else [PLATFORM_QUEUE])]:
+        channel.queue_delete(queue)
+        channel.exchange_delete(queue)
 
 
 @pytest.fixture
@@ -172,10 +202,25 @@ def platform_worker_command(*, concurrency: int) -> list[str]:
     ]
 
 
-def base_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "CELERY_"))}
-    env.update(PYTHONPATH=f"{REPO}{os.pathsep}{REPO / 'platform'}", PYTHONUNBUFFERED="1", **extra)
-    return env
+def base_env(**settings: str) -> dict[str, str]:
+    """A runner's whole environment (platform_env() adds the platform's): nothing inherited."""
+    return subprocess_env(
+        PYTHONPATH=f"{REPO}{os.pathsep}{REPO / 'platform'}",
+        PYTHONUNBUFFERED="1",
+        # A cgroup root per process set: the leftover check finds what a runner left.
+        FOOTPRINT_CGROUP_ROOT=f"footprint-it-{uuid.uuid4().hex[:8]}",
+        **settings,
+    )
+
+
+def platform_env(env: dict[str, str], database_url: str) -> dict[str, str]:
+    """A platform worker's environment: the runner's plus the database and the settings."""
+    return {
+        **env,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "footprint.settings",
+        "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
+    }
 
 
 def wait_for_terminal(run: Run, watched: list[subprocess.Popen], timeout_s: float = RUN_TIMEOUT_S) -> Run:
@@ -229,11 +274,16 @@ class Deployment:
         HardwareClass.objects.exclude(pk=self.hardware.pk).update(active=False)
         queues.append(self.hardware.queue)
         self._build, self._docker, self.owner = build_test_image, docker_client, owner
-        env = base_env(CELERY_BROKER_URL=broker_url, FOOTPRINT_STORAGE_ROOT=str(self.storage))
+        # The platform worker builds the job specs: it must name the runtime this test built.
+        env = base_env(
+            CELERY_BROKER_URL=broker_url,
+            FOOTPRINT_STORAGE_ROOT=str(self.storage),
+            FOOTPRINT_RUNTIME_IMAGE=runtime_image,
+        )
         self.worker = processes(
             "platform-worker",
             platform_worker_command(concurrency=2),
-            {**env, "DATABASE_URL": database_url},
+            platform_env(env, database_url),
         )
         # The runner gets the broker and nothing of the database.
         self.runner = processes(
@@ -344,11 +394,15 @@ def test_a_runner_without_docker_takes_no_job_and_says_why(
 ):
     hardware = HardwareClass.objects.create(name=f"cpu-nodocker-{uuid.uuid4().hex[:8]}", cores=1, cpuset="0")
     platform_broker.append(hardware.queue)
-    env = base_env(CELERY_BROKER_URL=broker_url, FOOTPRINT_STORAGE_ROOT=str(tmp_path / "storage"))
+    env = base_env(
+        CELERY_BROKER_URL=broker_url,
+        FOOTPRINT_STORAGE_ROOT=str(tmp_path / "storage"),
+        FOOTPRINT_RUNTIME_IMAGE="footprint-test/never-used:1",
+    )
     worker = processes(
         "platform-worker",
         platform_worker_command(concurrency=1),
-        {**env, "DATABASE_URL": database_url},
+        platform_env(env, database_url),
     )
     runner = processes(
         "runner",
