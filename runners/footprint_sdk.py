@@ -259,12 +259,29 @@ class FrameReader:
         self._start = 0  # buffered, unread bytes: _buf[_start:_end]
         self._end = 0
 
-    def recv_frame(self, *, spin_ns: int = 0) -> tuple[int, int, bytearray]:
+    @property
+    def poller(self) -> select.poll:
+        """The poll object of this connection's incoming data (see poll_readable)."""
+        return self._poller
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes received and not yet returned as a frame (of a frame that came early)."""
+        return self._end - self._start
+
+    def recv_frame(self, *, spin_ns: int = 0, max_payload: int | None = None) -> tuple[int, int, bytearray]:
+        """The next frame; with `max_payload`, a larger frame is refused from its header alone,
+        before any of its payload is received or memory is set aside for it."""
         header_size = _HEADER.size
         if self._end - self._start < header_size:
             self._fill_header(spin_ns)
         start = self._start
         size, frame_type, request_id = _parse_header(self._view[start : start + header_size])
+        if max_payload is not None and size > max_payload:
+            raise ProtocolError(
+                f"a {FRAME_TYPES[frame_type]} frame of {size} payload bytes, more than the {max_payload} "
+                "it can need here"
+            )
         begin = start + header_size
         buffered = self._end - begin
         if buffered >= size:  # the whole payload is here: the latency path

@@ -1,37 +1,39 @@
-"""Client side of the serve protocol: readiness, accuracy, single-stream latency, placement.
+"""Client side of the serve protocol: the harness owns the clock, the labels and the ids.
 
-The harness owns the clock and the labels; the server only sees inputs. Nothing here knows
-about Docker: the job code starts the server (in a container, or as a plain process in
-tests) and hands this module a socket path and a way to tell whether the server still runs.
+The server only sees inputs. Everything that comes back is hostile until checked: the
+socket is opened without following links and only when the container's user owns it, a
+reply frame larger than its batch can need is refused from its header, a byte that arrives
+before its request was sent fails the run, and every reply is reduced to its predictions as
+it arrives (nothing of it is kept). Nothing here knows about Docker: the job code starts the
+server and hands this module a socket path and a way to tell whether the server still runs.
+The order of the queries, their ids and what is timed are decided by the caller
+(runners.schedule); this module times and checks what it is given.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import os
+import secrets
 import socket
+import stat
 import struct
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import NoReturn
 
 import numpy as np
 
 from runners import footprint_sdk as sdk
+from runners.placement import reply_spin_for
 
-# AF_UNIX paths are limited to 107 bytes on Linux; longer ones are reached through the
-# folder's /proc/self/fd entry (staging folders can sit deep in a runner's work tree).
-_MAX_UNIX_PATH_BYTES = 107
 _READY_POLL_S = 0.01
-# While a request is out, the harness polls for the reply this long before it sleeps in
-# recv() (footprint_sdk.poll_readable): waking a sleeping CPU costs tens of microseconds on
-# a virtual machine, as much as a small model. Replies slower than this are waited for
-# asleep, where that wake-up is a small part of the latency. Only when the server runs on
-# other CPUs (reply_spin_for).
-REPLY_SPIN_NS = 2_000_000
+# A ready frame is a small JSON object (contract, server words, footprint figures).
+READY_MAX_BYTES = 64 * 1024
+# dtype string, ndim and up to eight uint32 dimensions: an array's header, generously.
+_ARRAY_HEADER_MAX_BYTES = 64
+_IDS_AT_ONCE = 4096
 
 
 class HarnessError(Exception):
@@ -46,16 +48,56 @@ class HarnessError(Exception):
         return f"{self.code}: {self.reason}"
 
 
-def _connect_unix(sock: socket.socket, path: str) -> None:
-    if len(os.fsencode(path)) <= _MAX_UNIX_PATH_BYTES:
-        sock.connect(path)
-        return
-    folder, name = os.path.split(path)
-    fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)
+def reply_limit_bytes(batch_size: int, num_classes: int) -> int:
+    """The largest reply payload a batch can need: float64 scores [B, num_classes] with their
+    header (an error frame's text may be up to MAX_ERROR_TEXT_BYTES)."""
+    return max(_ARRAY_HEADER_MAX_BYTES + 8 * batch_size * max(1, num_classes), sdk.MAX_ERROR_TEXT_BYTES)
+
+
+class RequestIds:
+    """Request ids nobody can predict: 64-bit draws of a generator seeded from the OS."""
+
+    def __init__(self, rng: np.random.Generator | None = None) -> None:
+        self._rng = rng if rng is not None else np.random.default_rng(secrets.randbits(128))
+        self._ids: list[int] = []
+
+    def next(self) -> int:
+        if not self._ids:
+            self._ids = self._rng.integers(1, 2**64 - 1, size=_IDS_AT_ONCE, dtype=np.uint64).tolist()
+        return self._ids.pop()
+
+
+def _open_socket_inode(folder_fd: int, name: str, expected_uid: int | None) -> int | None:
+    """An O_PATH descriptor of the socket `name` in the folder, or None while there is none.
+
+    Never follows a link: a container that plants one (to the Docker socket, to another
+    job's server) fails the run. The descriptor pins the inode that was checked, and
+    connect() goes through /proc/self/fd/N to that inode, so that nothing can be swapped in
+    between the check and the connection.
+    """
     try:
-        sock.connect(f"/proc/self/fd/{fd}/{name}")
-    finally:
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=folder_fd)
+    except FileNotFoundError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISLNK(st.st_mode):
+            raise HarnessError(
+                "serve_socket_unsafe",
+                f"{name} in the socket folder is a symbolic link, not a socket: the runner does not follow it",
+            )
+        if not stat.S_ISSOCK(st.st_mode):
+            os.close(fd)
+            return None  # a stale file the server has not replaced yet; a timeout says the rest
+        if expected_uid is not None and st.st_uid != expected_uid:
+            raise HarnessError(
+                "serve_socket_unsafe",
+                f"the socket {name} belongs to uid {st.st_uid}, not to the container's user ({expected_uid})",
+            )
+        return fd
+    except BaseException:
         os.close(fd)
+        raise
 
 
 class ServeClient:
@@ -68,14 +110,16 @@ class ServeClient:
         *,
         request_timeout_s: float = 30.0,
         reply_spin_ns: int | None = None,
+        ids: RequestIds | None = None,
     ) -> None:
         self._sock = sock
         self._reader = sdk.FrameReader(sock)
+        self._poll = self._reader.poller.poll
         self.ready_info = ready_info
         self.request_timeout_s = request_timeout_s
         # How long a request polls for its reply before sleeping (0: it sleeps at once).
         self.reply_spin_ns = reply_spin_for(sock) if reply_spin_ns is None else reply_spin_ns
-        self._next_id = 1
+        self._ids = ids or RequestIds()
         self._broken: HarnessError | None = None
 
     @classmethod
@@ -87,31 +131,42 @@ class ServeClient:
         is_alive: Callable[[], bool] | None = None,
         request_timeout_s: float = 30.0,
         reply_spin_ns: int | None = None,
+        expected_uid: int | None = None,
+        ids: RequestIds | None = None,
     ) -> ServeClient:
-        """Wait until the server listens on `socket_path` and has sent its ready frame.
+        """Wait until a socket owned by `expected_uid` listens at `socket_path`, connect to it
+        (within the ready timeout, also when the server never accepts) and read its ready frame.
 
         `reply_spin_ns`: see ServeClient; None chooses by placement (reply_spin_for).
         """
         deadline = time.monotonic() + ready_timeout_s
+        folder, name = os.path.split(socket_path)
+        folder_fd = os.open(folder or ".", os.O_PATH | os.O_DIRECTORY)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             last_error = "nothing listens on the socket"
             while True:
                 if is_alive is not None and not is_alive():
                     raise HarnessError("serve_exited", "the server exited before it became ready")
-                try:
-                    _connect_unix(sock, socket_path)
-                    break
-                # Not listening yet; PermissionError too: the SDK opens the socket's mode
-                # to other users just after bind().
-                except (FileNotFoundError, ConnectionRefusedError, PermissionError) as exc:
-                    last_error = f"{type(exc).__name__}: {exc.strerror}"
+                inode = _open_socket_inode(folder_fd, name, expected_uid)
+                if inode is not None:
+                    try:
+                        sock.settimeout(max(0.001, min(1.0, deadline - time.monotonic())))
+                        sock.connect(f"/proc/self/fd/{inode}")
+                        break
+                    # Not listening yet (or its backlog is full); PermissionError too: the SDK
+                    # opens the socket's mode to other users just after bind().
+                    except (ConnectionRefusedError, PermissionError, BlockingIOError, TimeoutError) as exc:
+                        last_error = f"{type(exc).__name__}: {exc.strerror or 'no answer'}"
+                    finally:
+                        os.close(inode)
                 if time.monotonic() >= deadline:
                     raise _not_ready(ready_timeout_s, f"last attempt to connect: {last_error}")
                 time.sleep(_READY_POLL_S)
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            reader = sdk.FrameReader(sock)
             try:
-                frame_type, _, payload = sdk.recv_frame(sock)
+                frame_type, _, payload = reader.recv_frame(max_payload=READY_MAX_BYTES)
             except TimeoutError:
                 raise _not_ready(ready_timeout_s, "it accepted the connection but sent no ready frame") from None
             except (EOFError, ConnectionError):
@@ -120,12 +175,20 @@ class ServeClient:
                 ) from None
             except sdk.ProtocolError as exc:
                 raise HarnessError("serve_protocol_error", f"instead of a ready frame: {exc}") from None
+            if reader.buffered_bytes:
+                raise HarnessError(
+                    "serve_reply_before_request",
+                    f"the server sent {reader.buffered_bytes} bytes after its ready frame before any request: "
+                    "a reply cannot exist before its request",
+                )
             ready_info = _parse_ready(frame_type, payload)
         except BaseException:
             sock.close()
             raise
+        finally:
+            os.close(folder_fd)
         sock.settimeout(None)
-        return cls(sock, ready_info, request_timeout_s=request_timeout_s, reply_spin_ns=reply_spin_ns)
+        return cls(sock, ready_info, request_timeout_s=request_timeout_s, reply_spin_ns=reply_spin_ns, ids=ids)
 
     @property
     def request_timeout_s(self) -> float:
@@ -141,21 +204,57 @@ class ServeClient:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds, micros))
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(seconds, micros))
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Send one request and return the server's reply array (not yet checked)."""
-        request_id = self._send_request(batch, encoded=False)
-        return self.decode_reply(request_id, self._await_reply(request_id))
+    # -- requests ------------------------------------------------------------------------
 
-    def exchange(self, payload: bytes) -> tuple[int, bytearray]:
-        """One round trip of an encoded batch (sdk.encode_array): (request id, reply payload).
+    def next_request_id(self) -> int:
+        return self._ids.next()
 
-        The latency path: the caller encodes the input before starting its clock and decodes
-        the reply (decode_reply) after stopping it, so that the clock covers what the server
-        does and the transport, not the harness's own bookkeeping. Failures are those of
-        predict(), except a malformed reply array, which decode_reply reports.
+    def ensure_quiet(self, request_id: int) -> None:
+        """Fail unless nothing has arrived since the last reply: a byte that is there before
+        request `request_id` is sent cannot be its answer (docs/measurement.md)."""
+        if self._broken is not None:
+            raise self._broken
+        if not self._reader.buffered_bytes and not self._poll(0):
+            return
+        waiting = self._reader.buffered_bytes
+        try:
+            waiting += len(self._sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            self._fail("serve_closed", f"the connection failed before request {request_id} was sent: {exc}")
+        if waiting == 0:
+            self._fail("serve_closed", f"the server closed the connection before request {request_id} was sent")
+        self._fail(
+            "serve_reply_before_request",
+            f"{waiting} bytes from the server were waiting before request {request_id} was sent: a reply "
+            "cannot exist before its request (the server sends replies ahead, or frames nobody asked for)",
+        )
+
+    def exchange(self, payload: bytes, request_id: int, *, max_reply_bytes: int) -> bytearray:
+        """One round trip of an encoded batch (sdk.encode_array); returns the reply payload.
+
+        The latency path: the caller checks ensure_quiet(), encodes the input and draws the
+        id before starting its clock, and decodes the reply after stopping it, so that the
+        clock covers what the server does and the transport, not the harness's bookkeeping.
         """
-        request_id = self._send_request(payload, encoded=True)
-        return request_id, self._await_reply(request_id)
+        try:
+            sdk.send_frame(self._sock, sdk.REQUEST, request_id, payload)
+        except BlockingIOError:
+            self._fail("serve_timeout", f"the server took no request data for {self.request_timeout_s:g} s")
+        except (ConnectionError, EOFError) as exc:
+            self._fail("serve_closed", f"the connection closed while sending request {request_id}: {exc}")
+        return self._await_reply(request_id, max_reply_bytes)
+
+    def predict(self, batch: np.ndarray, *, num_classes: int | None = None) -> np.ndarray:
+        """Send one batch (untimed) and return the reply array, its size bounded by what the
+        batch can need (`num_classes`; without it only by the protocol's frame limit)."""
+        request_id = self.next_request_id()
+        self.ensure_quiet(request_id)
+        payload = sdk.encode_array(batch)  # a ProtocolError here is the caller's (an input dtype)
+        limit = reply_limit_bytes(len(batch), num_classes) if num_classes else sdk.MAX_FRAME_BYTES
+        raw = self.exchange(payload, request_id, max_reply_bytes=limit)
+        return self.decode_reply(request_id, raw)
 
     def decode_reply(self, request_id: int, payload: bytearray) -> np.ndarray:
         """The reply array of a payload that exchange() returned for `request_id`."""
@@ -164,27 +263,12 @@ class ServeClient:
         except sdk.ProtocolError as exc:
             self._fail("serve_protocol_error", f"the reply to request {request_id} is malformed: {exc}")
 
-    def _send_request(self, batch: np.ndarray | bytes, *, encoded: bool) -> int:
-        if self._broken is not None:
-            raise self._broken
-        request_id = self._next_id
-        self._next_id += 1
-        try:
-            # A ProtocolError from here is the caller's (an input dtype outside the contract).
-            if encoded:
-                sdk.send_frame(self._sock, sdk.REQUEST, request_id, batch)  # type: ignore[arg-type]
-            else:
-                sdk.send_array(self._sock, sdk.REQUEST, request_id, batch)
-        except BlockingIOError:
-            self._fail("serve_timeout", f"the server took no request data for {self.request_timeout_s:g} s")
-        except (ConnectionError, EOFError) as exc:
-            self._fail("serve_closed", f"the connection closed while sending request {request_id}: {exc}")
-        return request_id
-
-    def _await_reply(self, request_id: int) -> bytearray:
+    def _await_reply(self, request_id: int, max_reply_bytes: int) -> bytearray:
         """The payload of the reply frame to `request_id`; any other frame fails the client."""
         try:
-            frame_type, reply_id, payload = self._reader.recv_frame(spin_ns=self.reply_spin_ns)
+            frame_type, reply_id, payload = self._reader.recv_frame(
+                spin_ns=self.reply_spin_ns, max_payload=max_reply_bytes
+            )
         except BlockingIOError:  # SO_RCVTIMEO expired
             self._fail(
                 "serve_timeout", f"the server did not answer request {request_id} within {self.request_timeout_s:g} s"
@@ -230,33 +314,6 @@ class ServeClient:
         self.close()
 
 
-def server_cpus(sock: socket.socket) -> set[int] | None:
-    """The CPUs the process at the other end of a Unix socket may run on; None if unknown.
-
-    The peer's pid comes from SO_PEERCRED (in this process's pid namespace: a container's
-    server is visible from the runner); None when the peer is not visible (pid 0) or gone.
-    """
-    try:
-        pid, _, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
-        return os.sched_getaffinity(pid) if pid > 0 else None
-    except OSError:
-        return None
-
-
-def reply_spin_for(sock: socket.socket) -> int:
-    """REPLY_SPIN_NS when the server runs on other CPUs than this thread, else 0.
-
-    Polling only pays when the two sides run at the same time. Sharing a CPU, a polling
-    harness competes with the server for it (a yield does not hand the CPU over across
-    cgroups, as between the runner and a container), so it sleeps instead. When the
-    server's CPUs cannot be read, it sleeps too: the cost of sleeping is known.
-    """
-    peer = server_cpus(sock)
-    if peer is None or peer & os.sched_getaffinity(0):
-        return 0
-    return REPLY_SPIN_NS
-
-
 def _not_ready(timeout_s: float, detail: str) -> HarnessError:
     return HarnessError(
         "serve_not_ready",
@@ -277,19 +334,19 @@ def _parse_ready(frame_type: int, payload: bytearray) -> dict:
         )
     try:
         info = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise HarnessError("serve_protocol_error", f"the ready frame is not UTF-8 JSON: {exc}") from None
     if not isinstance(info, dict):
         raise HarnessError("serve_protocol_error", "the ready frame must hold a JSON object")
     if info.get("contract") != sdk.CONTRACT:
         raise HarnessError(
             "serve_protocol_error",
-            f"the server speaks contract {info.get('contract')!r}; this runner speaks {sdk.CONTRACT!r}",
+            f"the server speaks contract {str(info.get('contract'))[:80]!r}; this runner speaks {sdk.CONTRACT!r}",
         )
     return info
 
 
-# ---- accuracy ----------------------------------------------------------------------------
+# ---- replies -----------------------------------------------------------------------------
 
 
 def predictions_from_reply(reply: np.ndarray, batch_size: int, num_classes: int) -> np.ndarray:
@@ -326,373 +383,49 @@ def measure_accuracy(
     parts = []
     for start in range(0, len(x), batch_size):
         batch = x[start : start + batch_size]
-        parts.append(predictions_from_reply(client.predict(batch), len(batch), num_classes))
+        parts.append(predictions_from_reply(client.predict(batch, num_classes=num_classes), len(batch), num_classes))
     predictions = np.concatenate(parts)
     return AccuracyResult(accuracy=float(np.mean(predictions == y)), predictions=predictions)
 
 
-# ---- latency -----------------------------------------------------------------------------
+# ---- timed queries -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class LatencyResult:
-    p50_us: float
-    p90_us: float
-    p99_us: float
-    mean_us: float
-    queries: int  # timed queries
-    warmup_queries: int
-    duration_s: float  # wall time of the timed phase
-    samples_us: list[float] = field(repr=False)  # every timed query, in issue order
-    # Timed replies that disagree with `expected_predictions`; None when not checked.
-    prediction_mismatches: int | None = None
-    # MLPerf's early-stopping p90 bound (early_stopping_percentile_us); None under 64 queries.
-    p90_early_stopping_us: float | None = None
+class Timed:
+    """One timed run: a latency per query (ns) and the prediction of each reply."""
+
+    ns: np.ndarray  # int64
+    predictions: np.ndarray  # int64, [queries, batch]
 
 
-def latency_percentile_us(sorted_us: np.ndarray, percent: int) -> float:
-    """MLPerf LoadGen's rule: the sample at index floor(n * p) of the sorted latencies.
+def untimed(client: ServeClient, inputs: Sequence[np.ndarray], *, num_classes: int) -> None:
+    """Send each input and check its reply's form (warm-up; the bridge before a block)."""
+    for batch in inputs:
+        predictions_from_reply(client.predict(batch, num_classes=num_classes), len(batch), num_classes)
 
-    No interpolation: every figure is a latency that was observed.
+
+def time_queries(client: ServeClient, inputs: Sequence[np.ndarray], *, num_classes: int) -> Timed:
+    """Send `inputs` one at a time, each timed from its encoded bytes leaving to its whole reply
+    being in; each reply is reduced to its predictions once the clock stopped.
+
+    Every input is encoded, its id drawn and the connection checked quiet before the clock
+    starts (as MLPerf LoadGen loads samples outside the timed section).
     """
-    n = len(sorted_us)
-    return float(sorted_us[min(n - 1, n * percent // 100)])
-
-
-# MLPerf LoadGen's early-stopping settings for single-stream (loadgen/results.cc).
-EARLY_STOPPING_CONFIDENCE = 0.99
-
-
-def _binomial_cdf_terms(n: int, q: float) -> Iterator[float]:
-    """P(X <= t) for t = 0, 1, ... n, X ~ Binomial(n, q), in log space (no overflow at large n)."""
-    log_q, log_p = math.log(q), math.log1p(-q)
-    log_n_factorial = math.lgamma(n + 1)
-    total = 0.0
-    for x in range(n + 1):
-        log_pmf = log_n_factorial - math.lgamma(x + 1) - math.lgamma(n - x + 1) + x * log_q + (n - x) * log_p
-        total += math.exp(log_pmf)
-        yield total
-
-
-def early_stopping_overlatency_count(n: int, percentile: float, confidence: float) -> int | None:
-    """How many of `n` queries may lie above the early-stopping bound; None if n is too small.
-
-    LoadGen treats each query as a Bernoulli trial that beats the true `percentile` latency
-    with probability `percentile`. Allowing `t` queries above a latency bound, the bound holds
-    for the true percentile at `confidence` when P(X <= t) < 1 - confidence for
-    X ~ Binomial(n, 1 - percentile) (LoadGen's `odds(h = n - t, t)`). That probability grows
-    with t: the largest passing t >= 1 is LoadGen's t (it stops at the first failing one).
-    For p90 at 0.99 the smallest n with a passing t = 1 is 64.
-    """
-    if not 0.0 < percentile < 1.0 or not 0.0 < confidence < 1.0:
-        raise ValueError(f"percentile and confidence must lie in (0, 1), got {percentile}, {confidence}")
-    if n < 2:
-        return None
-    allowed = None
-    for t, cdf in enumerate(_binomial_cdf_terms(n, 1.0 - percentile)):
-        if t == 0:
-            continue
-        if cdf >= 1.0 - confidence:
-            break
-        allowed = t
-    return allowed
-
-
-def early_stopping_percentile_us(
-    sorted_us: Sequence[float] | np.ndarray, percentile: float = 0.90, confidence: float = EARLY_STOPPING_CONFIDENCE
-) -> float | None:
-    """MLPerf LoadGen's early-stopping estimate of a latency percentile (single-stream).
-
-    An upper bound on the true `percentile` latency, held with `confidence`: the latency at
-    sorted index n - t, t from early_stopping_overlatency_count (so t - 1 highest latencies
-    are discarded). `sorted_us` must be sorted ascending. None below the minimum query count
-    (64 for p90 at 0.99).
-    """
-    n = len(sorted_us)
-    t = early_stopping_overlatency_count(n, percentile, confidence)
-    if t is None:
-        return None
-    return float(sorted_us[n - t])
-
-
-def measure_latency(
-    client: ServeClient,
-    x: np.ndarray,
-    *,
-    warmup_queries: int,
-    warmup_s: float,
-    min_queries: int,
-    min_duration_s: float,
-    seed: int,
-    expected_predictions: np.ndarray | None = None,
-    num_classes: int | None = None,
-    around_timed: contextlib.AbstractContextManager | None = None,
-) -> LatencyResult:
-    """Single-stream latency: batch-1 queries, one at a time, each timed by the harness.
-
-    Warm-up runs until both `warmup_queries` and `warmup_s` are reached, then timed queries
-    until both `min_queries` and `min_duration_s` are. Samples come from `x` in a seeded
-    permutation, cycled. With `expected_predictions` (from the accuracy run) and
-    `num_classes`, every timed reply is checked after the timed phase, so that a server
-    cannot answer the timed run with a cheaper model. `around_timed` (e.g. an energy
-    meter) is entered just before the first timed query and left just after the last one:
-    warm-up and the prediction check stay outside it.
-    """
-    if len(x) == 0:
-        raise ValueError("need at least one input to time")
-    order = np.random.default_rng(seed).permutation(len(x))
-    # Batch-1 views (x[i:i+1] of a C-contiguous array): no copy of the split.
-    samples = [x[i : i + 1] for i in order]
-    n_samples = len(samples)
-    # The clock runs from sending a query's encoded bytes until the reply frame is in:
-    # encoding the input and decoding the reply are the harness's own work and happen
-    # outside it (as MLPerf LoadGen's sample loading and response handling do).
-    encode, exchange, decode = sdk.encode_array, client.exchange, client.decode_reply
-    clock = time.perf_counter_ns
-
-    done = 0
-    warmup_ns = int(warmup_s * 1e9)
-    start = clock()
-    while done < warmup_queries or clock() - start < warmup_ns:
-        decode(*exchange(encode(samples[done % n_samples])))  # the timed path, untimed
-        done += 1
-    warmup_done = done
-
-    check = expected_predictions is not None
-    timed_ns: list[int] = []
-    replies: list[np.ndarray] = []
-    min_ns = int(min_duration_s * 1e9)
-    with around_timed if around_timed is not None else contextlib.nullcontext():
-        start = clock()
-        while True:
-            payload = encode(samples[done % n_samples])
-            t0 = clock()
-            request_id, raw = exchange(payload)
-            t1 = clock()
-            reply = decode(request_id, raw)  # a malformed reply fails the run here, as before
-            timed_ns.append(t1 - t0)
-            if check:
-                replies.append(reply)
-            done += 1
-            if len(timed_ns) >= min_queries and t1 - start >= min_ns:
-                break
-        duration_s = (clock() - start) / 1e9
-
-    mismatches = None
-    if check:
-        if num_classes is None:
-            raise ValueError("checking predictions needs num_classes")
-        mismatches = 0
-        for k, reply in enumerate(replies):
-            index = order[(warmup_done + k) % n_samples]
-            predicted = predictions_from_reply(reply, 1, num_classes)[0]
-            mismatches += int(predicted != expected_predictions[index])
-
-    samples_us = np.asarray(timed_ns, dtype=np.float64) / 1000.0
-    sorted_us = np.sort(samples_us)
-    return LatencyResult(
-        p50_us=latency_percentile_us(sorted_us, 50),
-        p90_us=latency_percentile_us(sorted_us, 90),
-        p99_us=latency_percentile_us(sorted_us, 99),
-        mean_us=float(samples_us.mean()),
-        queries=len(timed_ns),
-        warmup_queries=warmup_done,
-        duration_s=duration_s,
-        samples_us=samples_us.tolist(),
-        prediction_mismatches=mismatches,
-        p90_early_stopping_us=early_stopping_percentile_us(sorted_us, 0.90),
-    )
-
-
-# ---- audits: caching probe ---------------------------------------------------------------
-
-# A repeated sample answered this much faster than fresh ones looks like a reply cache.
-CACHE_SUSPECT_RATIO = 0.8
-
-
-@dataclass(frozen=True)
-class CachingProbe:
-    repeated_p50_us: float  # median latency of the same sample sent again and again
-    fresh_p50_us: float  # median latency of samples sent once each
-    queries: int  # of each kind
-
-    @property
-    def ratio(self) -> float:
-        """repeated / fresh median latency: about 1 for a server that computes every reply."""
-        return self.repeated_p50_us / self.fresh_p50_us
-
-    @property
-    def cache_suspected(self) -> bool:
-        return self.ratio < CACHE_SUSPECT_RATIO
-
-
-def _unseen(sample: np.ndarray, k: int) -> np.ndarray:
-    """`sample` moved by k + 1 ulps in its largest element: an input no server has seen yet.
-
-    The timed run has already sent every test input, so a server that remembers inputs would
-    answer them all from memory; a nudge that no model's timing notices (the largest
-    element, never a zero turned into a slow subnormal) makes the input new to any cache.
-    """
-    copy = np.array(sample, copy=True)
-    if copy.dtype.kind != "f" or copy.size == 0:
-        return copy
-    flat = copy.reshape(-1)
-    j = int(np.argmax(np.abs(flat)))
-    value = flat[j]
-    for _ in range(k + 1):
-        value = np.nextafter(value, np.inf)
-    flat[j] = value
-    return copy
-
-
-def probe_caching(client: ServeClient, x: np.ndarray, *, queries: int = 64, seed: int = 0) -> CachingProbe:
-    """Send one sample `queries` times interleaved with `queries` unseen samples, each timed.
-
-    Interleaving keeps both kinds under the same conditions (caches, frequency, neighbours):
-    only a server that remembers inputs answers the repeated one measurably faster. The
-    fresh samples are test inputs nudged by a few ulps (see _unseen), so that a reply cache
-    filled by the timed run cannot answer them.
-    """
-    if len(x) < 2:
-        raise ValueError("the caching probe needs at least two inputs")
-    order = np.random.default_rng(seed + 1).permutation(len(x))
-    repeated = x[order[0] : order[0] + 1]
-    fresh = [_unseen(x[order[1 + k % (len(x) - 1)] : order[1 + k % (len(x) - 1)] + 1], k) for k in range(queries)]
-    clock = time.perf_counter_ns
-    repeated_ns: list[int] = []
-    fresh_ns: list[int] = []
-    client.predict(repeated)  # the first sight of it is not a repeat
-    # Which of the pair goes first is a seeded coin flip: a query right after another one
-    # can be systematically faster or slower (a poll window, a wake-up), and a fixed order
-    # would read that as a cache.
-    first_is_repeated = np.random.default_rng(seed + 2).random(queries) < 0.5
-    for k in range(queries):
-        pair = ((repeated, repeated_ns), (fresh[k], fresh_ns))
-        for batch, times in pair if first_is_repeated[k] else pair[::-1]:
-            payload = sdk.encode_array(batch)  # timed as measure_latency times
-            t0 = clock()
-            request_id, raw = client.exchange(payload)
-            times.append(clock() - t0)
-            client.decode_reply(request_id, raw)
-    return CachingProbe(
-        repeated_p50_us=float(np.median(repeated_ns)) / 1000.0,
-        fresh_p50_us=float(np.median(fresh_ns)) / 1000.0,
-        queries=queries,
-    )
-
-
-# ---- offline throughput ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ThroughputResult:
-    batch_size: int
-    samples_per_s: float
-    batches: int  # timed batches
-    duration_s: float
-
-
-def measure_throughput(
-    client: ServeClient,
-    x: np.ndarray,
-    *,
-    batch_size: int,
-    min_duration_s: float = 1.0,
-    min_batches: int = 64,
-    warmup_batches: int = 2,
-    num_classes: int | None = None,
-    around_timed: contextlib.AbstractContextManager | None = None,
-) -> ThroughputResult:
-    """Offline throughput: batches of `batch_size` back to back until both minimums are met.
-
-    The harness sends the next batch when the previous reply arrived (one connection, as the
-    contract has it), so the figure includes one round trip per batch: small against a
-    large batch. Inputs cycle through `x` (tiled when the batch is larger than `x`). With
-    `num_classes`, every reply must hold one answer per input (predictions_from_reply), so
-    that a server cannot answer a batch with less work than the batch asks for.
-    `around_timed` is entered just before the first timed batch and left just after the
-    last one (warm-up and the reply check stay outside it).
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    if len(x) == 0:
-        raise ValueError("need at least one input")
-    # Every batch starts inside x and may run past its end into the next copy.
-    pool = np.concatenate([x] * (1 + -(-batch_size // len(x))))
-    batches = [np.ascontiguousarray(pool[s : s + batch_size]) for s in range(0, len(x), batch_size)]
-    for k in range(warmup_batches):
-        client.predict(batches[k % len(batches)])
-    clock = time.perf_counter_ns
-    done = 0
-    min_ns = int(min_duration_s * 1e9)
-    replies = []
-    with around_timed if around_timed is not None else contextlib.nullcontext():
-        start = clock()
-        while True:
-            reply = client.predict(batches[done % len(batches)])
-            if num_classes is not None:
-                replies.append(reply)  # checked after the clock stops
-            done += 1
-            elapsed = clock() - start
-            if done >= min_batches and elapsed >= min_ns:
-                break
-    duration_s = elapsed / 1e9
-    for reply in replies:
-        predictions_from_reply(reply, batch_size, num_classes)  # type: ignore[arg-type]
-    return ThroughputResult(
-        batch_size=batch_size, samples_per_s=done * batch_size / duration_s, batches=done, duration_s=duration_s
-    )
-
-
-# ---- placement ---------------------------------------------------------------------------
-
-
-def parse_cpuset(text: str) -> set[int]:
-    """CPUs of a cpuset string such as "0-1,3" (the syntax of docker --cpuset-cpus)."""
-    cpus: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            if "-" in part:
-                low, high = (int(v) for v in part.split("-", 1))
-                if low > high or low < 0:
-                    raise ValueError
-                cpus.update(range(low, high + 1))
-            else:
-                cpu = int(part)
-                if cpu < 0:
-                    raise ValueError
-                cpus.add(cpu)
-        except ValueError:
-            raise ValueError(f"invalid cpuset {text!r}: expected e.g. '1' or '0-1,3'") from None
-    return cpus
-
-
-PLACEMENT_APART = "harness on one CPU outside the container's cpuset; both sides poll while they wait"
-PLACEMENT_SHARED = "harness on the container's CPUs (the runner has no other); the harness sleeps while it waits"
-
-
-def harness_cpus(container_cpus: set[int], allowed: set[int]) -> tuple[set[int], str]:
-    """The CPUs the harness pins itself to while it measures a container, and the policy.
-
-    One CPU outside the container's cpuset when the runner may use one (the lowest, so
-    that every run of a hardware class is placed alike): the harness's work between queries
-    then neither delays the server nor evicts the model from its CPU's caches, and since
-    both sides poll while they wait (footprint_sdk.SERVE_SPIN_NS, REPLY_SPIN_NS) neither
-    pays a sleeping CPU's wake-up. Without such a CPU, the container's CPUs (those of
-    `allowed`, so that pinning cannot fail); the harness then sleeps while it waits
-    (reply_spin_for), as a poller would take the CPU from the model.
-    """
-    if not container_cpus:
-        raise ValueError("the container's cpuset is empty")
-    outside = sorted(allowed - container_cpus)
-    if outside:
-        return {outside[0]}, PLACEMENT_APART
-    return (container_cpus & allowed) or set(allowed), PLACEMENT_SHARED
-
-
-def pin_current_process(cpus: set[int]) -> set[int]:
-    """Pin the calling thread (and threads it starts later) to `cpus`; return the old set."""
-    previous = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, cpus)
-    return previous
+    count = len(inputs)
+    batch = len(inputs[0]) if count else 1
+    ns = np.empty(count, dtype=np.int64)
+    predictions = np.empty((count, batch), dtype=np.int64)
+    limit = reply_limit_bytes(batch, num_classes)
+    encode, exchange, decode, quiet = sdk.encode_array, client.exchange, client.decode_reply, client.ensure_quiet
+    next_id, clock = client.next_request_id, time.perf_counter_ns
+    for k in range(count):
+        request_id = next_id()
+        payload = encode(inputs[k])
+        quiet(request_id)
+        t0 = clock()
+        raw = exchange(payload, request_id, max_reply_bytes=limit)
+        t1 = clock()
+        ns[k] = t1 - t0
+        predictions[k] = predictions_from_reply(decode(request_id, raw), batch, num_classes)
+    return Timed(ns=ns, predictions=predictions)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 
 CGROUP_MOUNT = Path("/sys/fs/cgroup")
@@ -156,3 +157,52 @@ def remove_cgroup(path: str, *, mount: Path = CGROUP_MOUNT) -> bool:
                 if exc.errno != errno.ENOENT:
                     left = True
     return not left
+
+
+FREEZE_TIMEOUT_S = 5.0
+
+
+def set_frozen(path: str, frozen: bool, *, mount: Path = CGROUP_MOUNT, timeout_s: float = FREEZE_TIMEOUT_S) -> bool:
+    """Freeze (or thaw) every process of the cgroup and below; True once the kernel says so.
+
+    A frozen process runs no instruction until thawed: the way to keep a server that is not
+    being timed off the CPU it shares with the one that is, whatever it would like to do.
+    v1 `freezer.state` (FROZEN / THAWED, FREEZING meanwhile), v2 `cgroup.freeze` with
+    `cgroup.events` saying `frozen 1`. False when the files are not there or it does not
+    settle within `timeout_s` (the caller then falls back on the engine's pause). Never raises.
+    """
+    relative = _relative(path)
+    if cgroup_version(mount) == 2:
+        control, value = mount / relative / "cgroup.freeze", "1" if frozen else "0"
+
+        def settled() -> bool:
+            state = _read_keyed(mount / relative / "cgroup.events", "frozen")
+            return state == (1 if frozen else 0)
+    else:
+        control, value = mount / "freezer" / relative / "freezer.state", "FROZEN" if frozen else "THAWED"
+
+        def settled() -> bool:
+            return (_read_text(control) or "").strip() == value
+
+    try:
+        control.write_text(value)
+    except OSError:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if settled():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.0002)
+
+
+def thaw_below(path: str, *, mount: Path = CGROUP_MOUNT) -> None:
+    """Thaw every cgroup at or below `path` (on v1 a frozen process does not even die of
+    SIGKILL until thawed: a runner thaws what a dead predecessor froze before removing it)."""
+    hierarchy = mount if cgroup_version(mount) == 2 else mount / "freezer"
+    top = hierarchy / _relative(path)
+    if not _relative(path) or not top.is_dir():
+        return
+    for root, _dirs, _files in os.walk(top):
+        set_frozen(str(Path(root).relative_to(hierarchy)), False, mount=mount, timeout_s=0.5)

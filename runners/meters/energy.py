@@ -334,3 +334,21 @@ def job_energy(
             else "no energy counter on this host and no cpu_watts_per_core for this hardware class: no energy figures"
         )
     return JobEnergy(counters=counters, notes=notes, cpu_watts_per_core=cpu_watts_per_core, idle_window_s=idle_window_s)
+
+
+def span_sum(spans: Sequence[Span]) -> Span | None:
+    """One span for several windows of one subject (its timed blocks of a round, say): walls,
+    CPU times and energies add; a part that is unknown in any window is unknown in the sum."""
+    if not spans:
+        return None
+
+    def total(values: list[float | None]) -> float | None:
+        return None if any(v is None for v in values) else float(sum(values))  # type: ignore[arg-type]
+
+    return Span(
+        label=spans[0].label,
+        wall_s=float(sum(s.wall_s for s in spans)),
+        gross_j=total([s.gross_j for s in spans]),
+        net_j=total([s.net_j for s in spans]),
+        cpu_s=total([s.cpu_s for s in spans]),
+    )

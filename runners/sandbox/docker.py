@@ -249,6 +249,8 @@ class DockerSandbox:
         parents such runs left under the sandbox's cgroup root.
         """
         count = 0
+        if self.cgroup_driver() == "cgroupfs":
+            cgroup.thaw_below(self.cgroup_root)  # a killed runner may have left a server frozen
         for container in self.client.containers.list(all=True, filters={"label": label}):
             try:
                 container.remove(force=True)
@@ -391,6 +393,7 @@ class RunningContainer:
         self._timed_out = False
         self._pids_events = 0
         self._monitor_error: str | None = None
+        self._frozen_by: str | None = None  # "cgroup" or "engine" while frozen
         self._started_monotonic = time.monotonic()
         self._deadline = self._started_monotonic + float(spec.wall_limit_s)
         self._monitor = threading.Thread(target=self._watch, name=f"footprint-watch-{container.short_id}", daemon=True)
@@ -407,6 +410,7 @@ class RunningContainer:
         handle._stop_monitor = threading.Event()
         handle._stop_monitor.set()
         handle._monitor = None
+        handle._frozen_by = None
         return handle
 
     @property
@@ -445,6 +449,43 @@ class RunningContainer:
         if self._outcome is not None:
             return self._outcome.cpu_s
         return cgroup.cpu_time_s(self._parent)
+
+    # -- freezing -------------------------------------------------------------------
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_by is not None
+
+    def freeze(self) -> None:
+        """Stop every process of the container from running until thaw() (no signal it can
+        see: the kernel's freezer). Used to keep a server that is not being timed off the CPUs
+        it shares with one that is. Falls back on the engine's pause where the cgroup files
+        cannot be written (a systemd-driven engine); raises SandboxError if neither works."""
+        if self._container is None or self.frozen or self._exited.is_set():
+            return
+        path = self._sandbox.container_cgroup(self._parent, self._container.id)
+        if cgroup.set_frozen(path, True):
+            self._frozen_by = "cgroup"
+            return
+        try:
+            self._container.pause()
+            self._frozen_by = "engine"
+        except (docker.errors.APIError, *_DOCKER_UNREACHABLE) as exc:
+            raise SandboxError("freeze_failed", f"the container could not be frozen: {_words(exc)}") from exc
+
+    def thaw(self) -> None:
+        how = self._frozen_by
+        if how is None or self._container is None:
+            return
+        self._frozen_by = None
+        if how == "cgroup":
+            if not cgroup.set_frozen(self._sandbox.container_cgroup(self._parent, self._container.id), False):
+                raise SandboxError("freeze_failed", "the container could not be thawed")
+            return
+        try:
+            self._container.unpause()
+        except (docker.errors.APIError, *_DOCKER_UNREACHABLE) as exc:
+            raise SandboxError("freeze_failed", f"the container could not be unpaused: {_words(exc)}") from exc
 
     def wait(self) -> ContainerOutcome:
         """Wait for the exit (the monitor kills at the wall-clock limit), then clean up."""
@@ -514,6 +555,11 @@ class RunningContainer:
                 return
             if self._killed_reason is None:
                 self._killed_reason = reason
+            try:
+                # A frozen process would not die of the signal until thawed.
+                self.thaw()
+            except SandboxError:
+                log.exception("could not thaw container %s before killing it", self._container.id)
             try:
                 self._container.kill()
             except docker.errors.APIError:

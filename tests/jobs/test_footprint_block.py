@@ -1,10 +1,10 @@
-"""Validation of a server's READY `footprint` block (runners.job.footprint_problem), no Docker."""
+"""Validation of a server's READY `footprint` block (runners.footprint_figures.footprint_problem), no Docker."""
 
 from __future__ import annotations
 
 import pytest
 
-from runners.job import footprint_problem
+from runners.footprint_figures import footprint_problem
 
 
 def test_it_accepts_a_complete_block_and_a_partial_one() -> None:

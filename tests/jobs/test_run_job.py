@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from runners import harness
+from runners import placement
 
 pytestmark = pytest.mark.docker
 
@@ -79,7 +79,7 @@ def test_a_standard_submission_is_measured_next_to_the_reference(build_test_imag
     assert "compressed" in document["phases"]["compress"]["log_tail"]
     assert document["method"]["name"] == "copy of the reference"
     # The container has CPU 0; the harness sits outside it when the runner may use another CPU.
-    expected_cpus, _policy = harness.harness_cpus({0}, os.sched_getaffinity(0))
+    expected_cpus, _policy = placement.harness_cpus({0}, os.sched_getaffinity(0))
     assert document["provenance"]["placement"]["harness_cpus"] == sorted(expected_cpus)
     assert len(document["provenance"]["latency_samples_us"]["submission"]) >= 64
 

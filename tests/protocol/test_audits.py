@@ -1,11 +1,11 @@
-"""The caching probe and offline throughput, through real servers (plain processes)."""
+"""The caching probe's sequence through real servers (plain processes), and the audits' verdicts."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from runners.harness import HarnessError, measure_throughput, probe_caching
+from runners import audits, schedule
+from runners.harness import time_queries
 
 CACHING_SERVER = """
     import time, numpy as np, footprint_sdk
@@ -29,56 +29,61 @@ COMPUTING_SERVER = """
     footprint_sdk.serve(predict)
 """
 
-BATCH_COUNTING_SERVER = """
-    import numpy as np, footprint_sdk
-    footprint_sdk.serve(lambda batch: np.full(len(batch), len(batch), dtype=np.int64))
-"""
-
 
 def inputs(n: int) -> np.ndarray:
     return np.random.default_rng(0).random((n, 1, 2, 2), dtype=np.float32)
 
 
+def probe(client, x: np.ndarray, *, repeated: int, fresh: np.ndarray) -> tuple[float, np.ndarray]:
+    indices, kinds = schedule.probe_sequence(np.random.default_rng(1), repeated, fresh)
+    timed = time_queries(client, [x[i : i + 1] for i in indices], num_classes=10)
+    kinds_array = np.asarray(kinds)
+    ratio = float(np.median(timed.ns[kinds_array])) / float(np.median(timed.ns[~kinds_array]))
+    return ratio, timed.predictions[:, 0]
+
+
 def test_the_probe_sees_a_server_that_remembers_inputs(start_server) -> None:
-    x = inputs(8)
+    x = inputs(40)
     client = start_server(script=CACHING_SERVER).connect()
-    for i in range(len(x)):  # as the timed run would: every test input is already known
-        client.predict(x[i : i + 1])
-    probe = probe_caching(client, x, queries=16)
+    time_queries(client, [x[0:1]], num_classes=10)  # the repeated input was timed once before
+    ratio, _ = probe(client, x, repeated=0, fresh=np.arange(1, 33))
     client.shutdown()
-    assert probe.queries == 16
-    assert probe.fresh_p50_us > 1500  # nudged inputs are new to the cache
-    assert probe.ratio < 0.5 and probe.cache_suspected
+    assert ratio < 0.5
+    assert audits.caching_audit(ratio, repeated_p50_us=1.0, fresh_p50_us=2000.0).failed
 
 
 def test_the_probe_clears_a_server_that_computes_every_reply(start_server) -> None:
     # ~300 us of work per reply, like a small model: scheduler noise of a few tens of
     # microseconds (a loaded CI machine) must not read as a cache.
+    x = inputs(80)
     client = start_server(script=COMPUTING_SERVER).connect()
-    probe = probe_caching(client, inputs(8), queries=64)
+    time_queries(client, [x[0:1]], num_classes=10)
+    ratio, predictions = probe(client, x, repeated=0, fresh=np.arange(1, 65))
     client.shutdown()
-    assert 0.5 < probe.ratio < 2.0
-    assert not probe.cache_suspected
+    assert 0.5 < ratio < 2.0
+    assert not audits.caching_audit(ratio, repeated_p50_us=300.0, fresh_p50_us=300.0).failed
+    assert predictions.tolist() == [0] * 128
 
 
-def test_throughput_sends_full_batches_until_both_minimums_are_met(start_server) -> None:
-    client = start_server(script=BATCH_COUNTING_SERVER).connect()
-    result = measure_throughput(client, inputs(10), batch_size=25, min_duration_s=0.05, min_batches=8)
-    reply = client.predict(inputs(10)[:3])
-    client.shutdown()
-    assert result.batch_size == 25
-    assert result.batches >= 8 and result.duration_s >= 0.05
-    assert result.samples_per_s == result.batches * 25 / result.duration_s
-    assert reply.tolist() == [3, 3, 3]
+def test_a_mismatch_rate_above_the_tolerance_fails_its_audit_and_says_so() -> None:
+    failed = audits.predictions_audit(audits.TIMED_PREDICTIONS, what="timed replies", mismatches=90, checked=100)
+    assert failed.failed and failed.value == 0.9 and failed.figure == "prediction_mismatch_rate"
+    assert "90 of 100 timed replies (90 %) differ" in failed.sentence
+    near_tie = audits.predictions_audit(audits.TIMED_PREDICTIONS, what="timed replies", mismatches=1, checked=2000)
+    assert near_tie.verdict == "passed"
+    unchecked = audits.predictions_audit(audits.OFFLINE_PREDICTIONS, what="offline replies", mismatches=0, checked=0)
+    assert unchecked.verdict == "not_run"
 
 
-def test_throughput_refuses_a_reply_with_fewer_answers_than_inputs(start_server) -> None:
-    lazy = """
-    import numpy as np, footprint_sdk
-    footprint_sdk.serve(lambda batch: np.zeros(1, dtype=np.int64))
-"""
-    client = start_server(script=lazy).connect()
-    with pytest.raises(HarnessError) as caught:
-        measure_throughput(client, inputs(10), batch_size=4, min_duration_s=0.0, min_batches=4, num_classes=10)
-    client.shutdown()
-    assert caught.value.code == "serve_bad_reply"
+def test_failed_audits_carry_the_flags_older_readers_know() -> None:
+    found = [
+        audits.predictions_audit(audits.TIMED_PREDICTIONS, what="timed replies", mismatches=5, checked=10),
+        audits.caching_audit(0.3, repeated_p50_us=3.0, fresh_p50_us=10.0),
+        audits.predictions_audit(audits.OFFLINE_PREDICTIONS, what="offline replies", mismatches=9, checked=10),
+    ]
+    assert audits.flags_of(found) == ["cache_suspected", "predictions_differ"]
+
+
+def test_mismatches_are_counted_against_the_same_inputs_accuracy_predictions() -> None:
+    expected = np.array([0, 1, 2, 3, 4])
+    assert audits.count_mismatches(np.array([3, 1, 4]), np.array([3, 1, 2]), expected) == 1

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from runners.harness import early_stopping_overlatency_count, early_stopping_percentile_us
+from runners.stats import early_stopping_overlatency_count, early_stopping_percentile_us
 
 
 def test_it_gives_no_estimate_below_64_queries_for_p90() -> None:

@@ -1,11 +1,12 @@
-"""Accuracy over a whole split and single-stream latency, measured through real servers."""
+"""Accuracy over a whole split and timed queries, measured through real servers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from runners.harness import HarnessError, latency_percentile_us, measure_accuracy, measure_latency
+from runners.harness import HarnessError, measure_accuracy, time_queries, untimed
+from runners.stats import latency_percentile_us
 
 from .conftest import NULL_SERVER
 
@@ -42,37 +43,49 @@ def test_it_fails_the_accuracy_run_on_a_reply_of_the_wrong_shape(start_server) -
     assert "scores of shape [4, 10]" in caught.value.reason and "got shape [4, 4]" in caught.value.reason
 
 
-def test_it_measures_single_stream_latency_of_the_null_server(start_server) -> None:
+def test_it_times_every_query_of_the_null_server(start_server) -> None:
     x, _ = toy_split(16)
     client = start_server(argv=[str(NULL_SERVER)]).connect()
-    result = measure_latency(client, x, warmup_queries=20, warmup_s=0.05, min_queries=200, min_duration_s=0.1, seed=3)
+    untimed(client, [x[i : i + 1] for i in range(4)], num_classes=4)
+    timed = time_queries(client, [x[i : i + 1] for i in range(16)], num_classes=4)
     client.shutdown()
-    assert result.warmup_queries >= 20
-    assert result.queries >= 200
-    assert result.duration_s >= 0.1
-    assert len(result.samples_us) == result.queries
-    assert 0 < min(result.samples_us)
-    assert result.p50_us <= result.p90_us <= result.p99_us <= max(result.samples_us)
-    assert min(result.samples_us) <= result.mean_us <= max(result.samples_us)
-    assert result.prediction_mismatches is None
+    assert timed.ns.shape == (16,) and timed.predictions.shape == (16, 1)
+    assert (timed.ns > 0).all()
+    assert timed.predictions[:, 0].tolist() == [0] * 16  # the null server answers class 0
 
 
-def test_it_stops_after_the_minimum_query_count_when_the_duration_is_reached(start_server) -> None:
-    x, _ = toy_split(4)
-    client = start_server(argv=[str(NULL_SERVER)]).connect()
-    result = measure_latency(client, x, warmup_queries=3, warmup_s=0, min_queries=7, min_duration_s=0, seed=0)
-    assert (result.warmup_queries, result.queries) == (3, 7)
-
-
-def test_it_checks_timed_replies_against_the_accuracy_run(start_server) -> None:
+def test_timed_replies_are_reduced_to_their_predictions(start_server) -> None:
     x, y = toy_split(37)
     client = start_server(script=ARGMAX_SERVER).connect()
     accuracy = measure_accuracy(client, x, y, batch_size=8, num_classes=4)
-    kwargs = dict(warmup_queries=11, warmup_s=0, min_queries=100, min_duration_s=0, seed=5, num_classes=4)
-    same = measure_latency(client, x, expected_predictions=accuracy.predictions, **kwargs)
-    assert same.prediction_mismatches == 0
-    shifted = measure_latency(client, x, expected_predictions=(accuracy.predictions + 1) % 4, **kwargs)
-    assert shifted.prediction_mismatches == shifted.queries
+    order = np.random.default_rng(5).permutation(37)
+    timed = time_queries(client, [x[i : i + 1] for i in order], num_classes=4)
+    client.shutdown()
+    assert timed.predictions.dtype == np.int64
+    assert timed.predictions[:, 0].tolist() == accuracy.predictions[order].tolist()
+
+
+def test_it_times_whole_batches_for_offline_throughput(start_server) -> None:
+    x, y = toy_split(40)
+    client = start_server(script=ARGMAX_SERVER).connect()
+    batches = [x[k * 10 : (k + 1) * 10] for k in range(4)]
+    timed = time_queries(client, batches, num_classes=4)
+    client.shutdown()
+    assert timed.predictions.shape == (4, 10)
+    assert timed.predictions.reshape(-1).tolist() == y.tolist()
+
+
+def test_a_batch_answered_with_fewer_answers_than_inputs_fails(start_server) -> None:
+    lazy = """
+    import numpy as np, footprint_sdk
+    footprint_sdk.serve(lambda batch: np.zeros(1, dtype=np.int64))
+"""
+    x, _ = toy_split(8)
+    client = start_server(script=lazy).connect()
+    with pytest.raises(HarnessError) as caught:
+        time_queries(client, [x[:4], x[4:]], num_classes=4)
+    client.close()
+    assert caught.value.code == "serve_bad_reply"
 
 
 def test_it_takes_percentiles_by_the_loadgen_rule() -> None:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from runners.harness import PLACEMENT_APART, PLACEMENT_SHARED, harness_cpus, parse_cpuset, pin_current_process
+from runners.placement import PLACEMENT_APART, PLACEMENT_SHARED, harness_cpus, parse_cpuset, pin_current_process
 
 
 @pytest.mark.parametrize(

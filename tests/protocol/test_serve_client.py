@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from runners.footprint_sdk import encode_array
-from runners.harness import HarnessError, ServeClient, measure_latency
+from runners.harness import HarnessError, ServeClient, reply_limit_bytes, time_queries
 
 from .conftest import NULL_SERVER
 
@@ -141,7 +142,13 @@ def test_it_rejects_a_reply_to_another_request(start_server) -> None:
     with pytest.raises(HarnessError) as caught:
         client.predict(ONE_BATCH)
     assert caught.value.code == "serve_protocol_error"
-    assert caught.value.reason == "expected a reply to request 1, got a reply frame for request 2"
+    asked, got = map(
+        int,
+        re.fullmatch(
+            r"expected a reply to request (\d+), got a reply frame for request (\d+)", caught.value.reason
+        ).groups(),
+    )
+    assert got == asked + 1
 
 
 def test_it_rejects_a_reply_with_a_malformed_array(start_server) -> None:
@@ -225,11 +232,11 @@ def test_a_malformed_reply_array_fails_a_latency_run(start_server) -> None:
     )
     client = server.connect()
     with pytest.raises(HarnessError) as caught:
-        measure_latency(client, ONE_BATCH, warmup_queries=1, warmup_s=0.0, min_queries=5, min_duration_s=0.0, seed=0)
+        time_queries(client, [ONE_BATCH] * 5, num_classes=4)
     assert caught.value.code == "serve_protocol_error"
-    assert caught.value.reason.startswith("the reply to request 2 is malformed: unknown dtype '<c8'")
+    assert re.match(r"the reply to request \d+ is malformed: unknown dtype '<c8'", caught.value.reason)
     with pytest.raises(HarnessError) as again:
-        client.exchange(encode_array(ONE_BATCH))
+        time_queries(client, [ONE_BATCH], num_classes=4)
     assert again.value is caught.value
 
 
@@ -237,7 +244,7 @@ def test_an_exchange_reports_the_servers_error_text(start_server) -> None:
     server = raw_server(start_server, 'rid = read_request(); frame(4, rid, b"out of memory")')
     client = server.connect()
     with pytest.raises(HarnessError) as caught:
-        client.exchange(encode_array(ONE_BATCH))
+        client.exchange(encode_array(ONE_BATCH), 77, max_reply_bytes=reply_limit_bytes(1, 4))
     assert caught.value.code == "serve_error"
     assert caught.value.reason == "the server reported an error: out of memory"
 
@@ -247,7 +254,103 @@ def test_an_exchange_times_out_as_a_request_does(start_server) -> None:
     client = server.connect(request_timeout_s=0.3)
     started = time.monotonic()
     with pytest.raises(HarnessError) as caught:
-        client.exchange(encode_array(ONE_BATCH))
+        client.exchange(encode_array(ONE_BATCH), 5, max_reply_bytes=reply_limit_bytes(1, 4))
     assert caught.value.code == "serve_timeout"
-    assert "did not answer request 1 within 0.3 s" in caught.value.reason
+    assert "did not answer request 5 within 0.3 s" in caught.value.reason
     assert 0.25 < time.monotonic() - started < 5
+
+
+# What a server may not do to the runner (docs/measurement.md, "What the server cannot know").
+
+
+def test_request_ids_are_unpredictable(start_server) -> None:
+    server = start_server(argv=[str(NULL_SERVER)])
+    client = server.connect()
+    ids = [client.next_request_id() for _ in range(1000)]
+    client.shutdown()
+    assert len(set(ids)) == 1000
+    assert sum(1 for a, b in zip(ids, ids[1:], strict=False) if b == a + 1) == 0
+    assert all(0 < i < 2**64 for i in ids)
+
+
+def test_a_reply_sent_before_its_request_fails_the_run(start_server) -> None:
+    # After each reply it sends one more, for the request it guesses comes next.
+    server = raw_server(
+        start_server,
+        "while True:\n"
+        '        rid = read_request(); frame(3, rid, b"\\x03<i8\\x01\\x00\\x00\\x00\\x01" + bytes(8))\n'
+        '        frame(3, rid + 1, b"\\x03<i8\\x01\\x00\\x00\\x00\\x01" + bytes(8))\n'
+        "        time.sleep(0.01)",
+    )
+    client = server.connect()
+    with pytest.raises(HarnessError) as caught:
+        time_queries(client, [ONE_BATCH] * 3, num_classes=4)
+    assert caught.value.code == "serve_reply_before_request"
+    assert "bytes from the server were waiting before request" in caught.value.reason
+
+
+def test_bytes_after_the_ready_frame_and_before_any_request_fail(start_server) -> None:
+    server = raw_server(start_server, 'frame(3, 1, b"\\x03<i8\\x01\\x00\\x00\\x00\\x01" + bytes(8))')
+    with pytest.raises(HarnessError) as caught:
+        client = server.connect()
+        time_queries(client, [ONE_BATCH], num_classes=4)
+    assert caught.value.code == "serve_reply_before_request"
+
+
+def test_a_reply_frame_larger_than_its_batch_can_need_is_refused_from_its_header(start_server) -> None:
+    # The header announces 64 MiB; the runner must not wait for it, nor set memory aside.
+    server = raw_server(
+        start_server,
+        'rid = read_request(); conn.sendall(struct.pack(">IBQ", 64 * 1024 * 1024, 3, rid) + b"\\x03<f8")',
+    )
+    client = server.connect()
+    started = time.monotonic()
+    with pytest.raises(HarnessError) as caught:
+        time_queries(client, [ONE_BATCH], num_classes=4)
+    assert time.monotonic() - started < 2
+    assert caught.value.code == "serve_protocol_error"
+    assert f"more than the {reply_limit_bytes(1, 4)} it can need" in caught.value.reason
+
+
+def test_a_symbolic_link_at_the_socket_path_is_never_followed(start_server, short_dir: Path) -> None:
+    target = socket.socket(socket.AF_UNIX)
+    target.bind(str(short_dir / "host-service.sock"))  # a socket of the host's, say dockerd's
+    target.listen(1)
+    link = short_dir / "serve.sock"
+    link.symlink_to(short_dir / "host-service.sock")
+    with pytest.raises(HarnessError) as caught:
+        ServeClient.connect(str(link), ready_timeout_s=2)
+    target.close()
+    assert caught.value.code == "serve_socket_unsafe"
+    assert "symbolic link" in caught.value.reason
+
+
+def test_a_socket_of_another_user_is_refused(start_server) -> None:
+    server = start_server(argv=[str(NULL_SERVER)])
+    with pytest.raises(HarnessError) as caught:
+        ServeClient.connect(server.socket_path, ready_timeout_s=5, is_alive=server.is_alive, expected_uid=4242)
+    assert caught.value.code == "serve_socket_unsafe"
+    assert "not to the container's user (4242)" in caught.value.reason
+
+
+def test_a_server_that_listens_but_never_accepts_times_out(short_dir: Path) -> None:
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(short_dir / "serve.sock"))
+    listener.listen(0)
+    held = []
+    for _ in range(4):  # fill the backlog as a hostile server would keep it full
+        s = socket.socket(socket.AF_UNIX)
+        s.setblocking(False)
+        try:
+            s.connect(str(short_dir / "serve.sock"))
+        except BlockingIOError:
+            pass
+        held.append(s)
+    started = time.monotonic()
+    with pytest.raises(HarnessError) as caught:
+        ServeClient.connect(str(short_dir / "serve.sock"), ready_timeout_s=1.0)
+    assert caught.value.code == "serve_not_ready"
+    assert time.monotonic() - started < 5
+    listener.close()
+    for s in held:
+        s.close()

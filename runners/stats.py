@@ -1,0 +1,127 @@
+"""The arithmetic of a measurement: percentiles, early stopping, variation, bootstrap.
+
+Pure functions of numbers, no I/O, no clock: unit-tested without Docker. The harness
+collects samples; the aggregation turns them into figures with these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+# MLPerf LoadGen's early-stopping settings for single-stream (loadgen/results.cc).
+EARLY_STOPPING_CONFIDENCE = 0.99
+
+
+def latency_percentile_us(sorted_us: np.ndarray | Sequence[float], percent: int) -> float:
+    """MLPerf LoadGen's rule: the sample at index floor(n * p) of the sorted latencies.
+
+    No interpolation: every figure is a latency that was observed.
+    """
+    n = len(sorted_us)
+    return float(sorted_us[min(n - 1, n * percent // 100)])
+
+
+def _binomial_cdf_terms(n: int, q: float) -> Iterator[float]:
+    """P(X <= t) for t = 0, 1, ... n, X ~ Binomial(n, q), in log space (no overflow at large n)."""
+    log_q, log_p = math.log(q), math.log1p(-q)
+    log_n_factorial = math.lgamma(n + 1)
+    total = 0.0
+    for x in range(n + 1):
+        log_pmf = log_n_factorial - math.lgamma(x + 1) - math.lgamma(n - x + 1) + x * log_q + (n - x) * log_p
+        total += math.exp(log_pmf)
+        yield total
+
+
+def early_stopping_overlatency_count(n: int, percentile: float, confidence: float) -> int | None:
+    """How many of `n` queries may lie above the early-stopping bound; None if n is too small.
+
+    LoadGen treats each query as a Bernoulli trial that beats the true `percentile` latency
+    with probability `percentile`. Allowing `t` queries above a latency bound, the bound holds
+    for the true percentile at `confidence` when P(X <= t) < 1 - confidence for
+    X ~ Binomial(n, 1 - percentile) (LoadGen's `odds(h = n - t, t)`). That probability grows
+    with t: the largest passing t >= 1 is LoadGen's t (it stops at the first failing one).
+    For p90 at 0.99 the smallest n with a passing t = 1 is 64.
+    """
+    if not 0.0 < percentile < 1.0 or not 0.0 < confidence < 1.0:
+        raise ValueError(f"percentile and confidence must lie in (0, 1), got {percentile}, {confidence}")
+    if n < 2:
+        return None
+    allowed = None
+    for t, cdf in enumerate(_binomial_cdf_terms(n, 1.0 - percentile)):
+        if t == 0:
+            continue
+        if cdf >= 1.0 - confidence:
+            break
+        allowed = t
+    return allowed
+
+
+def early_stopping_percentile_us(
+    sorted_us: Sequence[float] | np.ndarray, percentile: float = 0.90, confidence: float = EARLY_STOPPING_CONFIDENCE
+) -> float | None:
+    """MLPerf LoadGen's early-stopping estimate of a latency percentile (single-stream).
+
+    An upper bound on the true `percentile` latency, held with `confidence`: the latency at
+    sorted index n - t, t from early_stopping_overlatency_count (so t - 1 highest latencies
+    are discarded). `sorted_us` must be sorted ascending. None below the minimum query count
+    (64 for p90 at 0.99).
+    """
+    n = len(sorted_us)
+    t = early_stopping_overlatency_count(n, percentile, confidence)
+    if t is None:
+        return None
+    return float(sorted_us[n - t])
+
+
+def coefficient_of_variation(values: Sequence[float]) -> float | None:
+    """Sample standard deviation over mean; None for fewer than two values or a zero mean."""
+    if len(values) < 2:
+        return None
+    mean = float(np.mean(values))
+    if mean == 0:
+        return None
+    return float(np.std(values, ddof=1)) / mean
+
+
+def median_ratio(numerator: np.ndarray, denominator: np.ndarray) -> float:
+    """median(numerator) / median(denominator) of two sample arrays (the speed-up's form)."""
+    return float(np.median(numerator)) / float(np.median(denominator))
+
+
+def bootstrap_ratio_interval(
+    numerator_blocks: np.ndarray,
+    denominator_blocks: np.ndarray,
+    *,
+    resamples: int,
+    confidence: float,
+    rng: np.random.Generator,
+    chunk: int = 100,
+) -> tuple[float, float]:
+    """A percentile bootstrap interval of median(numerator) / median(denominator), by block pair.
+
+    `numerator_blocks` and `denominator_blocks` have shape [pairs, queries per block]: pair k
+    holds two blocks measured back to back on the same inputs (the reference's and the
+    submission's). Resampling whole pairs keeps what the pair shares (the host's state of the
+    moment, the inputs) together, so the interval reflects the drift that remains between
+    pairs and not only the spread of single queries.
+    """
+    pairs = numerator_blocks.shape[0]
+    if pairs != denominator_blocks.shape[0] or pairs < 2:
+        raise ValueError(f"need at least two matched block pairs, got {pairs} and {denominator_blocks.shape[0]}")
+    if not 0.0 < confidence < 1.0 or resamples < 1:
+        raise ValueError(f"confidence must lie in (0, 1) and resamples be positive, got {confidence}, {resamples}")
+    ratios = np.empty(resamples)
+    done = 0
+    while done < resamples:
+        count = min(chunk, resamples - done)
+        picks = rng.integers(0, pairs, size=(count, pairs))
+        top = np.median(numerator_blocks[picks].reshape(count, -1), axis=1)
+        bottom = np.median(denominator_blocks[picks].reshape(count, -1), axis=1)
+        ratios[done : done + count] = top / bottom
+        done += count
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(ratios, [tail, 1.0 - tail])
+    return float(low), float(high)
