@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from budgets.costs import J_PER_KWH, LABEL_DECLARED, FigureLike, SearchCost
+from budgets.costs import LABEL_DECLARED, FigureLike, SearchCost
+from core.units import J_PER_KWH, MJ_PER_J
 
-MJ_PER_J = 1000
 FIGURE_NAME = "energy_per_inference"
 FIGURE_UNIT = "mJ"
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-J_PER_KWH = 3.6e6
-S_PER_HOUR = 3600.0
+from core.numbers import finite_number, whole_number
+from core.units import J_PER_KWH, S_PER_HOUR
 
 LABEL_MEASURED = "measured"
 LABEL_ESTIMATED = "estimated"
@@ -150,23 +150,6 @@ class SearchCost:
         }
 
 
-def _number(value: Any) -> float | None:
-    """A finite JSON number (bool is not one), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _integer(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def declared_search_from(block: Any) -> DeclaredSearch | None:
     """Read method.json's `search` block (docs: /work/briefs/method-search.md).
 
@@ -196,18 +179,18 @@ def declared_search_from(block: Any) -> DeclaredSearch | None:
     if not isinstance(device_type, str) or not device_type.strip():
         problems.append("search.device_type is missing: the declared devices are not named")
         device_type = ""
-    device_count = _integer(block.get("device_count"))
+    device_count = whole_number(block.get("device_count"))
     if device_count is None or device_count < 1:
         problems.append(f"search.device_count is {block.get('device_count')!r}, not an integer >= 1")
         device_count = None
-    hours = _number(block.get("hours"))
+    hours = finite_number(block.get("hours"))
     if hours is None or hours < 0:
         problems.append(f"search.hours is {block.get('hours')!r}, not a number >= 0")
         hours = None
 
     trials = None
     if block.get("trials") is not None:
-        trials = _integer(block.get("trials"))
+        trials = whole_number(block.get("trials"))
         if trials is None or trials < 0:
             problems.append(f"search.trials is {block.get('trials')!r}, not an integer >= 0")
             trials = None
@@ -215,12 +198,12 @@ def declared_search_from(block: Any) -> DeclaredSearch | None:
     energy_kwh = power_w = None
     energy_invalid = False
     if block.get("energy_kwh") is not None:
-        energy_kwh = _number(block.get("energy_kwh"))
+        energy_kwh = finite_number(block.get("energy_kwh"))
         if energy_kwh is None or energy_kwh < 0:
             problems.append(f"search.energy_kwh is {block.get('energy_kwh')!r}, not a number >= 0")
             energy_kwh, energy_invalid = None, True
     if block.get("power_w") is not None:
-        power_w = _number(block.get("power_w"))
+        power_w = finite_number(block.get("power_w"))
         if power_w is None or power_w <= 0:
             problems.append(f"search.power_w is {block.get('power_w')!r}, not a number > 0")
             power_w, energy_invalid = None, True

@@ -3,15 +3,14 @@ track, and its CSV and JSON exports."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from benchmarks.models import Benchmark, HardwareClass
+from core.downloads import csv_download, json_download
 from leaderboard.exports import csv_rows, export_document, export_entries
 from leaderboard.selectors import (
     DEFAULT_SORT,
@@ -192,19 +191,6 @@ def _export_filename(tracked: TrackBoard, extension: str) -> str:
     return f"footprint-{board.benchmark.slug}-{board.hardware_class.name}-{track}-leaderboard.{extension}"
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields strings."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterator[list[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo(), lineterminator="\n")
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def leaderboard_csv(request: HttpRequest, benchmark_slug: str, hardware_class_name: str) -> HttpResponse:
     """The board as CSV: the page's entries (same track and sort), one line each."""
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
@@ -214,9 +200,7 @@ def leaderboard_csv(request: HttpRequest, benchmark_slug: str, hardware_class_na
         return HttpResponse(f"{tracked}\n", status=404, content_type="text/plain; charset=utf-8")
     # Built before streaming: every query runs here, inside the request's error handling.
     entries = export_entries(tracked=tracked)
-    response = StreamingHttpResponse(_csv_lines(csv_rows(entries=entries)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_filename(tracked, "csv")}"'
-    return response
+    return csv_download(csv_rows(entries=entries), filename=_export_filename(tracked, "csv"))
 
 
 def leaderboard_json(request: HttpRequest, benchmark_slug: str, hardware_class_name: str) -> HttpResponse:
@@ -229,6 +213,4 @@ def leaderboard_json(request: HttpRequest, benchmark_slug: str, hardware_class_n
             {"error": str(tracked), "tracks": [t.slug for t in tracked.tracks]},
             status=404,
         )
-    response = JsonResponse(export_document(tracked=tracked), json_dumps_params={"indent": 1})
-    response["Content-Disposition"] = f'attachment; filename="{_export_filename(tracked, "json")}"'
-    return response
+    return json_download(export_document(tracked=tracked), filename=_export_filename(tracked, "json"), indent=1)

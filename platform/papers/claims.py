@@ -32,6 +32,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from benchmarks.models import Benchmark
+from core.units import J_PER_KWH
 from papers.models import (
     DEFAULT_ACCURACY_ABS,
     DEFAULT_COMPRESSION_RATIO_REL,
@@ -45,7 +46,6 @@ from papers.models import (
 from submissions.models import Figure, Run
 from submissions.selectors import submission_can_view
 
-JOULES_PER_KWH = 3.6e6
 # A gap exactly at the tolerance reproduces the claim; this absorbs the rounding of
 # float arithmetic (0.975 - 0.98 is -0.0050000000000000044), nothing more.
 EPSILON = 1e-9
@@ -106,7 +106,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         "claimed_search_kwh",
         "compress_energy_net",
         "J",
-        1 / JOULES_PER_KWH,
+        1 / J_PER_KWH,
         True,
         False,
         "search_energy_rel",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from budgets.selectors import result_budget
+from core.formatting import bytes_exact
+from core.numbers import finite_number
+from core.units import joules_to_kwh
 from submissions.models import Figure, Result, Run, RunTransition, Submission
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,6 @@ def run_result_figures(*, run: Run) -> list[Figure]:
 # Results older than a field lack it: every reader here takes what is there and says what
 # is not, rather than failing (a result is never re-ingested).
 
-J_PER_KWH = 3.6e6
 # Display order of subjects on the run page and in the downloads; others follow by name.
 SUBJECT_ORDER = (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION, Figure.SUBJECT_NULL)
 SUBJECT_DISPLAY = dict(Figure.SUBJECT_CHOICES)
@@ -146,12 +147,6 @@ _ENERGY_QUANTITIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 ENERGY_FIGURE_NAMES = frozenset(name for name, *_ in _ENERGY_QUANTITIES)
 
 
-def _number_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -167,7 +162,7 @@ def _dict(value: Any) -> dict[str, Any]:
 def energy_estimate_text(*, provenance: Any) -> str:
     """How estimated energy figures were made, from provenance["energy"]["estimate"]."""
     estimate = _dict(_dict(_dict(provenance).get("energy")).get("estimate"))
-    watts = _number_or_none(estimate.get("cpu_watts_per_core"))
+    watts = finite_number(estimate.get("cpu_watts_per_core"))
     basis = estimate.get("basis") if isinstance(estimate.get("basis"), str) else "hardware class setting"
     if watts is None:
         return "estimated from CPU time; the power per core it assumed is not recorded in this result"
@@ -207,7 +202,7 @@ def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
                     title=title,
                     unit=unit,
                     figure=figure,
-                    kwh=figure.value / J_PER_KWH if figure is not None and unit == "J" else None,
+                    kwh=joules_to_kwh(figure.value) if figure is not None and unit == "J" else None,
                     missing_title=missing,
                 )
             )
@@ -223,8 +218,8 @@ def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
         source=source,
         source_text=ENERGY_SOURCE_TEXT.get(source, source) if source else "",
         counters=_strings(energy.get("counters")),
-        idle_power_w=_number_or_none(energy.get("idle_power_w")),
-        idle_window_s=_number_or_none(energy.get("idle_window_s")),
+        idle_power_w=finite_number(energy.get("idle_power_w")),
+        idle_window_s=finite_number(energy.get("idle_window_s")),
         notes=_strings(energy.get("notes")),
         estimate_text=energy_estimate_text(provenance=provenance) if estimated or source == "estimate" else "",
     )
@@ -276,10 +271,7 @@ def _text(value: Any) -> str:
 
 
 def _bytes_text(value: Any) -> str:
-    number = _number_or_none(value)
-    if number is None:
-        return _text(value)
-    return f"{number:,.0f} bytes ({number / 2**30:.2f} GiB)" if number >= 2**30 else f"{number:,.0f} bytes"
+    return _text(value) if finite_number(value) is None else bytes_exact(value)
 
 
 def _subject_key(subject: str) -> tuple[int, str]:
@@ -328,7 +320,7 @@ def run_provenance(*, run: Run) -> RunProvenance:
                 name=_text(gpu.get("name")),
                 uuid=_text(gpu.get("uuid")),
                 driver_version=_text(gpu.get("driver_version")),
-                memory_total_bytes=_number_or_none(gpu.get("memory_total_bytes")),
+                memory_total_bytes=finite_number(gpu.get("memory_total_bytes")),
             )
         )
     artifacts = [
@@ -475,7 +467,7 @@ def run_latency_samples(*, run: Run) -> list[LatencySeries]:
         raw = samples_by_subject[subject]
         if not isinstance(raw, list) or not raw:
             continue
-        numbers = [_number_or_none(value) for value in raw]
+        numbers = [finite_number(value) for value in raw]
         samples = [value for value in numbers if value is not None]
         if len(samples) != len(numbers):
             # A list with something other than finite numbers is not a latency record.

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
+import itertools
 import logging
-from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from core.downloads import csv_download, json_download
 from footprint.storage import footprint_storage
 from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
@@ -192,27 +192,8 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     )
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields strings."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterator[tuple[object, ...]]) -> Iterator[str]:
-    writer = csv.writer(_Echo(), lineterminator="\n")
-    yield writer.writerow(LATENCY_COLUMNS)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def _no_latencies(request: HttpRequest, run: Run, reason: str) -> HttpResponse:
     return render(request, "submissions/latencies_missing.html", {"run": run, "reason": reason}, status=404)
-
-
-def _attachment(response: HttpResponse, run: Run, extension: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="footprint-run-{run.pk}-latencies.{extension}"'
-    return response
 
 
 def run_latencies_csv(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -222,8 +203,8 @@ def run_latencies_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     except NoLatencySamples as exc:
         return _no_latencies(request, run, str(exc))
     # None (a repeat the result does not delimit) is written as an empty field by csv.
-    response = StreamingHttpResponse(_csv_lines(latency_rows(series=series)), content_type="text/csv; charset=utf-8")
-    return _attachment(response, run, "csv")
+    rows = itertools.chain([LATENCY_COLUMNS], latency_rows(series=series))
+    return csv_download(rows, filename=f"footprint-run-{run.pk}-latencies.csv")
 
 
 def run_latencies_json(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -232,16 +213,14 @@ def run_latencies_json(request: HttpRequest, run_id: int) -> HttpResponse:
         series = run_latency_samples(run=run)
     except NoLatencySamples as exc:
         return _no_latencies(request, run, str(exc))
-    return _attachment(JsonResponse(latency_document(run=run, series=series)), run, "json")
+    return json_download(latency_document(run=run, series=series), filename=f"footprint-run-{run.pk}-latencies.json")
 
 
 def run_result_json(request: HttpRequest, run_id: int) -> HttpResponse:
     """The stored result document and its budget block; visible to whoever sees the run page."""
     run = _visible_run(request, run_id)
     document = run_result_document(run=run, budget=run_budget(run=run))
-    response = JsonResponse(document, json_dumps_params={"indent": 1})
-    response["Content-Disposition"] = f'attachment; filename="footprint-run-{run.pk}-result.json"'
-    return response
+    return json_download(document, filename=f"footprint-run-{run.pk}-result.json", indent=1)
 
 
 @require_POST

@@ -10,7 +10,7 @@ from typing import Any
 
 from django import template
 
-from leaderboard.templatetags.footprint_format import significant
+from core.formatting import significant
 
 register = template.Library()
 
