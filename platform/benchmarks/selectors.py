@@ -68,7 +68,7 @@ def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners
             gone=[s for s in reported if s.last_seen < recent_after],
             start_command=runner_start_command(hardware_class),
         )
-        ready = [s for s in entry.recent if s.state != RunnerStatus.STATE_UNAVAILABLE and s.docker_ok]
+        ready = [s for s in entry.recent if s.state != RunnerStatus.State.UNAVAILABLE and s.docker_ok]
         if ready:
             entry.can_start = True
         elif entry.recent:

@@ -234,7 +234,7 @@ def runner_status_record(*, status: Any) -> RunnerStatus:
     host, class_name, state = status.get("host"), status.get("hardware_class"), status.get("state")
     if not isinstance(host, str) or not host or not isinstance(class_name, str) or not class_name:
         raise ValueError("a runner status needs a host and a hardware_class")
-    if state not in dict(RunnerStatus.STATE_CHOICES):
+    if state not in RunnerStatus.State.values:
         raise ValueError(f"runner {host}: unknown state {state!r}")
     versions = status.get("versions")
     record, _ = RunnerStatus.objects.update_or_create(

@@ -16,12 +16,8 @@ from typing import Any, Protocol
 
 from core.numbers import finite_number, whole_number
 from core.units import J_PER_KWH, S_PER_HOUR
+from submissions.models import Figure
 
-LABEL_MEASURED = "measured"
-LABEL_ESTIMATED = "estimated"
-LABEL_DECLARED = "declared"
-
-SUBJECT_SUBMISSION = "submission"
 # Compress figures of the result document (runners/README.md): name -> contract unit.
 COMPRESS_FIGURES: dict[str, str] = {
     "compress_wall": "s",
@@ -62,7 +58,7 @@ class DeclaredSearch:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "label": LABEL_DECLARED,
+            "label": Figure.Label.DECLARED,
             "device_type": self.device_type,
             "device_count": self.device_count,
             "hours": self.hours,
@@ -120,7 +116,7 @@ class SearchCost:
         """A JSON-able form for exports: measured and declared in separate blocks."""
         return {
             "measured": {
-                "label": LABEL_MEASURED,
+                "label": Figure.Label.MEASURED,
                 "compress_wall_s": self.compress_wall_s,
                 "compress_cpu_s": self.compress_cpu_s,
                 "compress_peak_memory_bytes": self.compress_peak_memory_bytes,
@@ -235,7 +231,7 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
     notes: list[str] = []
     found: dict[str, FigureLike] = {}
     for figure in figures:
-        if figure.subject != SUBJECT_SUBMISSION or figure.name not in COMPRESS_FIGURES:
+        if figure.subject != Figure.Subject.SUBMISSION or figure.name not in COMPRESS_FIGURES:
             continue
         unit = COMPRESS_FIGURES[figure.name]
         if figure.unit != unit:
@@ -280,11 +276,11 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
     trials = method.get("trials")
     trial_log_count = len(trials) if isinstance(trials, list) else 0
 
-    device_parts: list[tuple[float | None, str]] = [(device_hours, LABEL_MEASURED)]
-    energy_parts: list[tuple[float | None, str]] = [(measured_kwh, energy_label or LABEL_MEASURED)]
+    device_parts: list[tuple[float | None, str]] = [(device_hours, Figure.Label.MEASURED)]
+    energy_parts: list[tuple[float | None, str]] = [(measured_kwh, energy_label or Figure.Label.MEASURED)]
     if declared is not None:
-        device_parts.append((declared.device_hours, LABEL_DECLARED))
-        energy_parts.append((declared.kwh, LABEL_DECLARED))
+        device_parts.append((declared.device_hours, Figure.Label.DECLARED))
+        energy_parts.append((declared.kwh, Figure.Label.DECLARED))
         notes.extend(declared.problems)
         if declared.device_hours is None and not declared.problems:
             notes.append("the declared search's device-hours are unknown")
@@ -302,7 +298,7 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
         total_j = math.fsum((measured_j, declared_j))  # type: ignore[arg-type]
     labels = {label for v, label in device_parts + energy_parts if v is not None}
     if declared is not None:
-        labels.add(LABEL_DECLARED)  # an unknown declared part is still a declared part
+        labels.add(Figure.Label.DECLARED)  # an unknown declared part is still a declared part
     return SearchCost(
         compress_wall_s=wall_s,
         compress_cpu_s=cpu_s,

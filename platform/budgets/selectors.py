@@ -21,7 +21,6 @@ from budgets.breakeven import BreakEven, break_even_for
 from budgets.costs import (
     KWH_BASIS_ENERGY,
     KWH_BASIS_POWER,
-    LABEL_ESTIMATED,
     Co2e,
     SearchCost,
     co2e_for,
@@ -41,6 +40,7 @@ from budgets.trials import (
     trial_energy_axis,
     trial_log_from,
 )
+from submissions.models import Figure
 
 # energy_break_even.inferences in exports when the method saves no energy per inference.
 BREAK_EVEN_NEVER = "never"
@@ -233,7 +233,7 @@ def result_budget(*, result: Any, tracks: Sequence[Track] | None = None) -> dict
     declared_note = _declared_note(cost)
     if declared_note:
         notes.append(declared_note)
-    if cost.compress_energy_label == LABEL_ESTIMATED:
+    if cost.compress_energy_label == Figure.Label.ESTIMATED:
         notes.append(
             "The compress phase's energy is estimated (CPU time x the hardware class's power per core), "
             "not read from a counter."

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from budgets.breakeven import break_even_for
-from budgets.costs import LABEL_DECLARED, LABEL_MEASURED, co2e_for
+from budgets.costs import co2e_for
 from budgets.selectors import budget_export
 from leaderboard.selectors import LeaderboardRow, TrackBoard, track_limits_text
+from submissions.models import Figure
 
 EXPORT_SCHEMA = "footprint.leaderboard/1"
 # Labels of several parts are joined with this in a CSV cell: "declared+measured".
@@ -203,7 +204,7 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         measured, declared, total = cost["measured"], cost["declared"], cost["total"]
         values.update(
             measured_device_hours=measured["device_hours"],
-            measured_device_hours_label=LABEL_MEASURED if measured["device_hours"] is not None else None,
+            measured_device_hours_label=Figure.Label.MEASURED if measured["device_hours"] is not None else None,
             measured_kwh=measured["kwh"],
             measured_kwh_label=measured["energy_label"] if measured["kwh"] is not None else None,
             total_device_hours=total["device_hours"],
@@ -213,18 +214,18 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         if declared is not None:
             values.update(
                 declared_device_hours=declared["device_hours"],
-                declared_device_hours_label=LABEL_DECLARED,
+                declared_device_hours_label=Figure.Label.DECLARED,
                 declared_kwh=declared["kwh"],
-                declared_kwh_label=LABEL_DECLARED,
+                declared_kwh_label=Figure.Label.DECLARED,
                 declared_kwh_basis=declared["kwh_basis"],
                 declared_trials=declared["trials"],
             )
-        labels = {LABEL_MEASURED} if measured["device_hours"] is not None else set()
+        labels = {Figure.Label.MEASURED} if measured["device_hours"] is not None else set()
         values["total_device_hours_labels"] = _joined(
-            sorted(labels | ({LABEL_DECLARED} if declared is not None else set()))
+            sorted(labels | ({Figure.Label.DECLARED} if declared is not None else set()))
         )
         values["total_kwh_labels"] = _joined(
-            sorted(set(total["energy_labels"]) | ({LABEL_DECLARED} if declared is not None else set()))
+            sorted(set(total["energy_labels"]) | ({Figure.Label.DECLARED} if declared is not None else set()))
         )
     co2e = entry["co2e"]
     if co2e is not None:

@@ -228,7 +228,7 @@ def _pivot(target: object, figures: dict[tuple[str, str], Figure], subject: str,
 
 def _default_key(row: LeaderboardRow) -> tuple:
     # Measured speed-ups first, largest first; then accuracy; then who got there first.
-    measured = row.speedup is not None and row.labels.get("speedup") == Figure.LABEL_MEASURED
+    measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
     return (
         0 if measured else 1,
         -(row.speedup or 0.0) if measured else 0.0,
@@ -249,7 +249,7 @@ def _label_group(row: LeaderboardRow, attribute: str) -> str:
         return "missing"
     label = row.labels.get(attribute)
     # Anything not known to be measured or estimated is declared: it ranks with neither.
-    return label if label in (Figure.LABEL_MEASURED, Figure.LABEL_ESTIMATED) else Figure.LABEL_DECLARED
+    return label if label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED) else Figure.Label.DECLARED
 
 
 def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descending: bool) -> list[LeaderboardRow]:
@@ -259,7 +259,7 @@ def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descendi
     estimated figure is not comparable with a measured one, whichever way one reads.
     """
     ordered: list[LeaderboardRow] = []
-    for group in (Figure.LABEL_MEASURED, Figure.LABEL_ESTIMATED, Figure.LABEL_DECLARED, "missing"):
+    for group in (Figure.Label.MEASURED, Figure.Label.ESTIMATED, Figure.Label.DECLARED, "missing"):
         members = [r for r in rows if _label_group(r, attribute) == group]
         if not members:
             continue
@@ -269,7 +269,7 @@ def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descendi
             else _sorted_by_value(members, attribute, descending)
         )
         # Measured rows lead without a caption; rows lacking the figure need one only below others.
-        if group != Figure.LABEL_MEASURED and (group != "missing" or ordered):
+        if group != Figure.Label.MEASURED and (group != "missing" or ordered):
             members[0].sort_caption = LABEL_GROUP_CAPTIONS[group]
         ordered.extend(members)
     return ordered
@@ -341,24 +341,24 @@ def leaderboard_rows(
             meets_accuracy_floor=bool(run.result.meets_accuracy_floor),
         )
         figures = _figures(run)
-        _pivot(row, figures, Figure.SUBJECT_SUBMISSION, ROW_FIGURES)
-        _pivot(row, figures, Figure.SUBJECT_REFERENCE, ROW_REFERENCE_FIGURES)
+        _pivot(row, figures, Figure.Subject.SUBMISSION, ROW_FIGURES)
+        _pivot(row, figures, Figure.Subject.REFERENCE, ROW_REFERENCE_FIGURES)
         row.flags = result_flag_notes(
             flags=list(run.result.flags or []), figures=figures, provenance=run.result.provenance
         )
-        reference = figures.get((Figure.SUBJECT_REFERENCE, "accuracy"))
+        reference = figures.get((Figure.Subject.REFERENCE, "accuracy"))
         if row.accuracy is not None and reference is not None:
             row.accuracy_delta = row.accuracy - reference.value
             row.labels["accuracy_delta"] = (
-                Figure.LABEL_MEASURED
-                if reference.label == row.labels["accuracy"] == Figure.LABEL_MEASURED
-                else Figure.LABEL_ESTIMATED
+                Figure.Label.MEASURED
+                if reference.label == row.labels["accuracy"] == Figure.Label.MEASURED
+                else Figure.Label.ESTIMATED
             )
         rows.append(row)
 
     ranked = sorted([r for r in rows if r.meets_accuracy_floor], key=_default_key)
     for position, row in enumerate(ranked, start=1):
-        measured = row.speedup is not None and row.labels.get("speedup") == Figure.LABEL_MEASURED
+        measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
         row.rank = position if measured else None
     under_floor = [r for r in rows if not r.meets_accuracy_floor]
 
@@ -366,7 +366,7 @@ def leaderboard_rows(
     if runs:
         newest = max(runs, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
         baseline = BaselineRow(run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy)
-        _pivot(baseline, _figures(newest), Figure.SUBJECT_REFERENCE, BASELINE_FIGURES)
+        _pivot(baseline, _figures(newest), Figure.Subject.REFERENCE, BASELINE_FIGURES)
 
     applied = normalize_sort(sort)
     return LeaderboardBoard(

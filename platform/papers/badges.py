@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from papers.claims import NOT_REPRODUCED, PARTIALLY_REPRODUCED, PENDING, REPRODUCED
+from papers.claims import Status
 from submissions.models import Figure, Run
 
 LABEL = "Footprint"
@@ -27,10 +27,10 @@ COLOR_NEUTRAL = "#5f6b7a"
 COLOR_INFO = "#1f5fa8"
 
 STATUS_COLORS = {
-    REPRODUCED: COLOR_GOOD,
-    PARTIALLY_REPRODUCED: COLOR_PARTIAL,
-    NOT_REPRODUCED: COLOR_BAD,
-    PENDING: COLOR_NEUTRAL,
+    Status.REPRODUCED: COLOR_GOOD,
+    Status.PARTIALLY_REPRODUCED: COLOR_PARTIAL,
+    Status.NOT_REPRODUCED: COLOR_BAD,
+    Status.PENDING: COLOR_NEUTRAL,
 }
 
 # Advance widths (px) of Verdana at 11 px for the characters badges use; others count as
@@ -120,7 +120,7 @@ def run_badge(*, run: Run, speedup: Figure | None) -> Badge:
         if speedup is None or speedup.unit != "ratio":
             return Badge(message=f"succeeded on {hardware}", color=COLOR_INFO)
         message = f"{speedup.value:.1f}× on {hardware}"
-        if speedup.label != Figure.LABEL_MEASURED:
+        if speedup.label != Figure.Label.MEASURED:
             message += f" ({speedup.label})"
         return Badge(message=message, color=COLOR_GOOD)
     if run.state == Run.FAILED:

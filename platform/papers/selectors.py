@@ -43,7 +43,7 @@ def run_for_badge(*, run_id: int) -> tuple[Run, Figure | None] | None:
         return None
     speedup = None
     if run.state == Run.SUCCEEDED:
-        speedup = Figure.objects.filter(result__run=run, subject=Figure.SUBJECT_SUBMISSION, name="speedup").first()
+        speedup = Figure.objects.filter(result__run=run, subject=Figure.Subject.SUBMISSION, name="speedup").first()
     return run, speedup
 
 

@@ -37,8 +37,8 @@ class SubmissionUploadForm(forms.Form):
         empty_label=None,
     )
     division = forms.ChoiceField(
-        choices=Submission.DIVISION_CHOICES,
-        initial=Submission.DIVISION_STANDARD,
+        choices=Submission.Division.choices,
+        initial=Submission.Division.STANDARD,
         widget=forms.RadioSelect,
         help_text=(
             "Standard: your compress writes model.pt (TorchScript) and Footprint serves it. "

@@ -80,8 +80,8 @@ def run_result_figures(*, run: Run) -> list[Figure]:
 # is not, rather than failing (a result is never re-ingested).
 
 # Display order of subjects on the run page and in the downloads; others follow by name.
-SUBJECT_ORDER = (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION, Figure.SUBJECT_NULL)
-SUBJECT_DISPLAY = dict(Figure.SUBJECT_CHOICES)
+SUBJECT_ORDER = (Figure.Subject.REFERENCE, Figure.Subject.SUBMISSION, Figure.Subject.NULL)
+SUBJECT_DISPLAY = dict(Figure.Subject.choices)
 # provenance["energy"]["source"] in words.
 ENERGY_SOURCE_TEXT = {
     "rapl": "RAPL counters of the runner host's CPU packages (measured)",
@@ -140,9 +140,9 @@ _ENERGY_QUANTITIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("serve_energy_net", "serve energy, net", "J", SUBJECT_ORDER),
     ("serve_energy_gross", "serve energy, gross", "J", SUBJECT_ORDER),
     ("samples_per_kwh", "samples per kWh (offline)", "samples/kWh", SUBJECT_ORDER),
-    ("compress_energy_net", "compress energy, net", "J", (Figure.SUBJECT_SUBMISSION,)),
-    ("compress_energy_gross", "compress energy, gross", "J", (Figure.SUBJECT_SUBMISSION,)),
-    ("idle_power", "idle power (before the job)", "W", (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION)),
+    ("compress_energy_net", "compress energy, net", "J", (Figure.Subject.SUBMISSION,)),
+    ("compress_energy_gross", "compress energy, gross", "J", (Figure.Subject.SUBMISSION,)),
+    ("idle_power", "idle power (before the job)", "W", (Figure.Subject.REFERENCE, Figure.Subject.SUBMISSION)),
 )
 ENERGY_FIGURE_NAMES = frozenset(name for name, *_ in _ENERGY_QUANTITIES)
 
@@ -177,7 +177,7 @@ def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
         provenance = {}
     energy = _dict(provenance.get("energy"))
     by_key = {(f.subject, f.name): f for f in figures if f.name in ENERGY_FIGURE_NAMES}
-    estimated = any(f.label == Figure.LABEL_ESTIMATED for f in by_key.values())
+    estimated = any(f.label == Figure.Label.ESTIMATED for f in by_key.values())
     subjects = []
     for subject in SUBJECT_ORDER:
         quantities = []

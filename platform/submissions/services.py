@@ -60,7 +60,7 @@ def submission_create(
 ) -> Submission:
     """Record an inspected, stored tarball as a submission and queue a run on every active
     hardware class. The caller (upload view, seed_demo) checked the tarball already."""
-    if division not in (Submission.DIVISION_STANDARD, Submission.DIVISION_OWN):
+    if division not in (Submission.Division.STANDARD, Submission.Division.OWN):
         raise ValueError(f"unknown division {division!r}; expected 'standard' or 'own'")
     with transaction.atomic():
         submission = Submission.objects.create(
@@ -202,7 +202,7 @@ def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str, 
         if run.is_terminal:
             run_record_ignored(
                 run=run,
-                to_state=state if state in dict(Run.STATE_CHOICES) else run.state,
+                to_state=state if state in Run.State.values else run.state,
                 reason=f"the runner reported {state!r} after the run had {run.state}: {reason}",
             )
         else:

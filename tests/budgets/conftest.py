@@ -76,7 +76,7 @@ def make_result(user, benchmark, hardware_class):
             owner=user,
             benchmark=benchmark,
             name=f"method {n}",
-            division=Submission.DIVISION_STANDARD,
+            division=Submission.Division.STANDARD,
             image_id="sha256:" + f"{n:064x}",
             tarball_sha256=f"{n:064x}",
             tarball_path=f"submissions/{n:032x}.tar",

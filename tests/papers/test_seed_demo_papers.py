@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from papers.claims import NOT_REPRODUCED, PARTIALLY_REPRODUCED, PENDING, REPRODUCED, paper_check
+from papers.claims import Status, paper_check
 from papers.demo import DEMO_PAPER_SLUG, EXAMPLE_METHODS, UNSUBMITTED_METHOD, seed_demo_papers
 from papers.models import Claim, Paper
 from tests.papers.conftest import figures
@@ -59,14 +59,14 @@ def test_the_demo_paper_shows_every_status_with_the_examples_usual_figures(
     check = paper_check(paper=paper, viewer=demo_user)
     statuses = {c.claim.method: c.status for c in check.claims}
     assert statuses == {
-        "identity": REPRODUCED,
-        "int8-dynamic": REPRODUCED,
-        "unstructured-prune": NOT_REPRODUCED,
-        "structured-prune": REPRODUCED,
-        "distill": PARTIALLY_REPRODUCED,
-        UNSUBMITTED_METHOD: PENDING,
+        "identity": Status.REPRODUCED,
+        "int8-dynamic": Status.REPRODUCED,
+        "unstructured-prune": Status.NOT_REPRODUCED,
+        "structured-prune": Status.REPRODUCED,
+        "distill": Status.PARTIALLY_REPRODUCED,
+        UNSUBMITTED_METHOD: Status.PENDING,
     }
-    assert check.status == PARTIALLY_REPRODUCED
+    assert check.status == Status.PARTIALLY_REPRODUCED
     assert set(paper.submissions.all()) == set(examples.values())
 
 

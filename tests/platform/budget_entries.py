@@ -46,7 +46,7 @@ def entry(
         owner=owner,
         benchmark=benchmark,
         name=name,
-        division=Submission.DIVISION_STANDARD,
+        division=Submission.Division.STANDARD,
         image_id=f"sha256:{n:064x}",
         tarball_sha256=f"{n:064x}",
         tarball_path=f"submissions/{n:032x}.tar",

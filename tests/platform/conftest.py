@@ -67,7 +67,7 @@ def make_submission(user, benchmark):
             "owner": user,
             "benchmark": benchmark,
             "name": f"method {n}",
-            "division": Submission.DIVISION_STANDARD,
+            "division": Submission.Division.STANDARD,
             "image_id": "sha256:" + f"{n:064x}",
             "tarball_sha256": f"{n:064x}",
             "tarball_path": f"submissions/{n:032x}.tar",

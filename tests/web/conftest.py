@@ -76,7 +76,7 @@ def make_submission(*, owner: Any, benchmark: Benchmark, **fields: Any) -> Submi
         "benchmark": benchmark,
         "name": f"method {n}",
         "description": "a test method",
-        "division": Submission.DIVISION_STANDARD,
+        "division": Submission.Division.STANDARD,
         "image_id": f"sha256:{n:064x}",
         "tarball_sha256": f"{n:064x}",
         "tarball_path": f"submissions/{n:032x}.tar",
@@ -239,7 +239,7 @@ def demo(db: None, owner: Any) -> Demo:
         host="runner-1.test",
         hardware_class_name=hardware_class.name,
         hardware_class=hardware_class,
-        state=RunnerStatus.STATE_IDLE,
+        state=RunnerStatus.State.IDLE,
         docker_ok=True,
         detail="docker 20.10, cgroup v1",
     )

@@ -32,7 +32,7 @@ def test_it_lists_a_runner_that_reported(client: Client, demo: Demo) -> None:
 
 def test_it_says_why_when_the_only_runner_has_no_docker(client: Client, demo: Demo) -> None:
     RunnerStatus.objects.update(
-        docker_ok=False, state=RunnerStatus.STATE_UNAVAILABLE, detail="cannot reach the Docker engine"
+        docker_ok=False, state=RunnerStatus.State.UNAVAILABLE, detail="cannot reach the Docker engine"
     )
     body = client.get("/runners/").content.decode()
     assert "No run can start on cpu-local." in body
@@ -55,7 +55,7 @@ def test_it_says_when_no_hardware_class_exists(client: Client, db: None) -> None
 
 def test_it_lists_runners_of_an_unknown_class(client: Client, demo: Demo) -> None:
     RunnerStatus.objects.create(
-        host="stray.test", hardware_class_name="gpu-typo", state=RunnerStatus.STATE_IDLE, docker_ok=True
+        host="stray.test", hardware_class_name="gpu-typo", state=RunnerStatus.State.IDLE, docker_ok=True
     )
     body = client.get("/runners/").content.decode()
     assert "Runners serving no active hardware class" in body

@@ -163,8 +163,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--division",
-            choices=[Submission.DIVISION_STANDARD, Submission.DIVISION_OWN],
-            default=Submission.DIVISION_STANDARD,
+            choices=[Submission.Division.STANDARD, Submission.Division.OWN],
+            default=Submission.Division.STANDARD,
             help="division of the example submissions (default: standard)",
         )
 
