@@ -12,7 +12,7 @@ OFFLINE_BASE_IMAGE ?= footprint/base:bookworm
 WHEELS := .cache/wheels
 EXAMPLES_OUT := var/examples
 
-.PHONY: run test venv images examples lint clean-var
+.PHONY: run test venv images examples lint lint-imports clean-var
 
 venv: $(VENV)/.installed
 
@@ -56,7 +56,12 @@ test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-012345
 test: venv
 	@$(PY) -c 'import socket,sys; socket.create_connection(("127.0.0.1", 5432), 2)' 2>/dev/null || { \
 	  echo "PostgreSQL does not answer on 127.0.0.1:5432; as root, run: bash .ci/services.sh" >&2; exit 1; }
+	$(MAKE) --no-print-directory lint-imports
 	$(VENV)/bin/pytest
 
-lint: venv
+# The platform's apps import one way (.importlinter); platform/ is not a package, its apps are.
+lint-imports: venv
+	PYTHONPATH=platform $(VENV)/bin/lint-imports --no-logo
+
+lint: venv lint-imports
 	$(VENV)/bin/ruff check runners platform tests examples perf

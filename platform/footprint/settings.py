@@ -57,7 +57,9 @@ INSTALLED_APPS = [
     "leaderboard",
     "budgets",
     "papers",
-    "footprint",  # management commands (run_local)
+    "pages",
+    "demo",
+    "footprint",  # management commands (run_local, import_benchmark)
 ]
 
 MIDDLEWARE = [

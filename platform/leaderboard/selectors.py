@@ -15,7 +15,8 @@ from django.db.models import OuterRef, Prefetch, Subquery
 
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
-from budgets.selectors import RowBudget, leaderboard_track_filter, track_from_slug, tracks_for_benchmark
+from budgets.selectors import RowBudget, result_budgets, track_from_slug, tracks_for_benchmark
+from submissions.flags import FlagNote, result_flag_notes
 from submissions.models import Figure, Run, Submission
 
 # Row attribute -> (figure name, unit) of the submission's figures.
@@ -82,62 +83,6 @@ def speedup_falls_short(*, measured: float | None, theoretical: float | None) ->
     if measured is None or theoretical is None:
         return False
     return theoretical > FLAG_MIN_THEORETICAL_SPEEDUP and measured < FLAG_MAX_REALISED_FRACTION * theoretical
-
-
-# Flags a runner may put on a result (docs/measurement.md, "Flags"), in display order.
-FLAG_ORDER = ("unstable", "predictions_differ", "cache_suspected")
-
-
-@dataclass(frozen=True)
-class FlagNote:
-    name: str  # the flag as the result document names it
-    text: str  # the label shown
-    title: str  # why, in words a reader can check against the figures
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def result_flag_notes(*, flags: list[str], figures: dict[tuple[str, str], Figure], provenance: dict) -> list[FlagNote]:
-    """The flags of a result with the figures that raised them, for a label's title."""
-    thresholds = provenance.get("flag_thresholds") if isinstance(provenance, dict) else None
-    thresholds = thresholds if isinstance(thresholds, dict) else {}
-
-    def value(subject: str, name: str) -> float | None:
-        figure = figures.get((subject, name))
-        return figure.value if figure is not None else None
-
-    notes = []
-    known = [f for f in FLAG_ORDER if f in flags] + sorted(f for f in flags if f not in FLAG_ORDER)
-    for flag in known:
-        if flag == "unstable":
-            repeats = provenance.get("repeats") if isinstance(provenance, dict) else None
-            title = (
-                f"The p50 latency varied over the {repeats or 'repeated'} fresh serve processes more than the "
-                f"benchmark's threshold of {_percent(thresholds.get('unstable_cv'))} (coefficient of variation: "
-                f"reference {_percent(value('reference', 'latency_p50_cv'))}, submission "
-                f"{_percent(value('submission', 'latency_p50_cv'))}). The latencies are medians of the repeats; "
-                "the speed-up is less certain than its digits suggest."
-            )
-        elif flag == "predictions_differ":
-            title = (
-                f"{_percent(value('submission', 'prediction_mismatch_rate'))} of the timed single-stream replies "
-                f"differ from the accuracy run's predictions for the same inputs (tolerance "
-                f"{_percent(thresholds.get('prediction_mismatch_rate'))}): the model that was timed may not be "
-                "the model that was scored."
-            )
-        elif flag == "cache_suspected":
-            ratio = value("submission", "repeat_latency_ratio")
-            title = (
-                f"One input sent again and again was answered in {'n/a' if ratio is None else f'{ratio:.2f}'}x the "
-                f"median time of unseen inputs (flagged below {thresholds.get('repeat_latency_ratio', 0.8)}x): "
-                "the server may remember replies, which makes its latencies look better than a model's."
-            )
-        else:
-            title = f"flagged by the runner: {flag}"
-        notes.append(FlagNote(name=flag, text=flag.replace("_", " "), title=title))
-    return notes
 
 
 @dataclass
@@ -291,6 +236,16 @@ def _sorted(rows: list[LeaderboardRow], sort: str) -> list[LeaderboardRow]:
     return _sorted_by_value(present, attribute, descending) + sorted(missing, key=_default_key)
 
 
+def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
+    """Number the rows that may rank 1.. in the default order; a row without a measured
+    speed-up keeps no rank (it is listed after the ranked ones)."""
+    ordered = sorted(rows, key=_default_key)
+    for position, row in enumerate(ordered, start=1):
+        measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
+        row.rank = position if measured else None
+    return ordered
+
+
 def normalize_sort(sort: str | None) -> str:
     """The sort to apply: a known key (optionally "-key"), else the ranking."""
     if sort and sort.lstrip("-") in SORT_KEYS and sort.count("-") <= 1:
@@ -356,10 +311,7 @@ def leaderboard_rows(
             )
         rows.append(row)
 
-    ranked = sorted([r for r in rows if r.meets_accuracy_floor], key=_default_key)
-    for position, row in enumerate(ranked, start=1):
-        measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
-        row.rank = position if measured else None
+    ranked = _ranked([r for r in rows if r.meets_accuracy_floor])
     under_floor = [r for r in rows if not r.meets_accuracy_floor]
 
     baseline = None
@@ -461,14 +413,14 @@ def leaderboard_track_board(
         track = default
     board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort=sort)
     everything = board.rows + board.under_floor
+    budgets = result_budgets(results=[row.run.result for row in everything], tracks=tracks)
     kept: list[LeaderboardRow] = []
-    # One call for both tables: ranks are renumbered among the ranked rows only (the
-    # under-floor rows have none), and the budgets are read in one batch.
-    for entry in leaderboard_track_filter(rows=everything, track=track, tracks=tracks):
-        row = entry.row
-        row.budget = entry.budget
-        kept.append(row)
-    board.rows = _sorted([r for r in kept if r.meets_accuracy_floor], board.sort)
+    for row in everything:
+        row.budget = budgets[row.run.result.pk]
+        if track is None or row.budget.fits(track):
+            kept.append(row)
+    # Ranks are renumbered among the board's entries; the under-floor rows have none.
+    board.rows = _sorted(_ranked([r for r in kept if r.meets_accuracy_floor]), board.sort)
     board.under_floor = _sorted([r for r in kept if not r.meets_accuracy_floor], board.sort)
     return TrackBoard(
         board=board,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from budgets.selectors import result_budget
+from benchmarks.models import HardwareClass, RunnerStatus
+from benchmarks.selectors import MISSED_HEARTBEATS, runner_start_command, runners_reported_after
 from core.formatting import bytes_exact
 from core.numbers import finite_number
 from core.units import joules_to_kwh
@@ -63,6 +67,42 @@ def run_detail(*, run_id: int) -> Run | None:
         .filter(pk=run_id)
         .first()
     )
+
+
+def run_for_viewer(*, run_id: int, viewer: AbstractBaseUser | AnonymousUser) -> Run | None:
+    """run_detail of a run that `viewer` may see; None for a run that does not exist or is
+    private to them (pages answer both with the same 404, revealing nothing)."""
+    run = run_detail(run_id=run_id)
+    if run is None or not submission_can_view(viewer, run.submission):
+        return None
+    return run
+
+
+# Seconds between reloads of the page of a run that is not finished.
+RUN_REFRESH_S = 5
+# The run page shows at most this much of each phase's output (its end, where errors are).
+LOG_TAIL_DISPLAY_CHARS = 16384
+# Phases in the order they run; others (a future contract's) follow in name order.
+PHASE_ORDER = ("staging", "compress", "serve_reference", "serve_submission", "serve_null")
+
+
+@dataclass(frozen=True)
+class LogTail:
+    phase: str
+    # Rendered with autoescaping: this is untrusted output of a submission.
+    text: str
+    cut: bool  # the phase wrote more than is shown
+
+
+def run_log_tails(*, run: Run) -> list[LogTail]:
+    """The end of each phase's output, phases in the order they run."""
+    logs = run.logs if isinstance(run.logs, dict) else {}
+    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    tails = []
+    for phase in sorted(logs, key=lambda name: (order.get(name, len(order)), name)):
+        text = logs[phase] if isinstance(logs[phase], str) else ""
+        tails.append(LogTail(phase=phase, text=text[-LOG_TAIL_DISPLAY_CHARS:], cut=len(text) > LOG_TAIL_DISPLAY_CHARS))
+    return tails
 
 
 def run_result_figures(*, run: Run) -> list[Figure]:
@@ -361,53 +401,6 @@ def run_provenance(*, run: Run) -> RunProvenance:
     )
 
 
-# The price of a result ------------------------------------------------------------------
-
-RUN_RESULT_SCHEMA = "footprint.run-result/1"
-
-
-def run_budget(*, run: Run) -> dict[str, Any] | None:
-    """The run page's search cost block (budgets.selectors.result_budget); None without a result.
-
-    A result older than the search-cost fields (no compress figures, no `search` block)
-    still gets a block: its unknown parts say so, never 0.
-    """
-    try:
-        result = run.result
-    except Result.DoesNotExist:
-        return None
-    return result_budget(result=result)
-
-
-def run_result_document(*, run: Run, budget: dict[str, Any] | None) -> dict[str, Any]:
-    """The run's JSON export: the stored result document as the runner sent it, and the
-    budget block (track, search cost with its measured and declared parts apart, CO2e,
-    energy break-even) computed from it. `result` and `budget` are null without a result."""
-    try:
-        document = run.result.document
-    except Result.DoesNotExist:
-        document = None
-    export = None
-    if budget is not None:
-        export = {
-            **budget["export"],
-            "track_reasons": list(budget["track_reasons"]),
-            "tracks": [track.slug for track in budget["tracks"]],
-            "curve_notes": dict(budget["curve_notes"]),
-            "notes": list(budget["notes"]),
-        }
-    return {
-        "schema": RUN_RESULT_SCHEMA,
-        "run_id": run.pk,
-        "submission_id": run.submission_id,
-        "benchmark": run.submission.benchmark.slug,
-        "hardware_class": run.hardware_class.name,
-        "state": run.state,
-        "result": document,
-        "budget": export,
-    }
-
-
 # Raw latencies ---------------------------------------------------------------------------
 
 
@@ -517,3 +510,79 @@ def latency_document(*, run: Run, series: list[LatencySeries]) -> dict[str, Any]
         ),
         "rows": [list(row) for row in latency_rows(series=series)],
     }
+
+
+# ---------------------------------------------------------------------------------------
+# The runners page: runners of each hardware class and the runs waiting for them
+
+
+@dataclass
+class HardwareClassRunners:
+    """What the runners page says about one hardware class."""
+
+    hardware_class: HardwareClass
+    queued_runs: int
+    # Runners that reported within the last MISSED_HEARTBEATS intervals.
+    recent: list[RunnerStatus] = field(default_factory=list)
+    # Runners that reported once but not recently.
+    gone: list[RunnerStatus] = field(default_factory=list)
+    can_start: bool = False
+    # Why no run can start now (None when one can), in words an operator can act on.
+    reason: str | None = None
+    start_command: str = ""
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    seconds = int((now - moment).total_seconds())
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners]:
+    """Per active hardware class: which runners reported recently, and why none can start.
+
+    Two queries whatever the number of classes and runners.
+    """
+    now = now or timezone.now()
+    recent_after = runners_reported_after(now=now)
+    classes = list(
+        HardwareClass.objects.filter(active=True).annotate(queued_runs=Count("runs", filter=Q(runs__state=Run.QUEUED)))
+    )
+    statuses: dict[int, list[RunnerStatus]] = {}
+    for status in RunnerStatus.objects.filter(hardware_class__in=classes).order_by("-last_seen"):
+        statuses.setdefault(status.hardware_class_id, []).append(status)
+
+    overview = []
+    for hardware_class in classes:
+        reported = statuses.get(hardware_class.pk, [])
+        entry = HardwareClassRunners(
+            hardware_class=hardware_class,
+            queued_runs=hardware_class.queued_runs,
+            recent=[s for s in reported if s.last_seen >= recent_after],
+            gone=[s for s in reported if s.last_seen < recent_after],
+            start_command=runner_start_command(hardware_class),
+        )
+        ready = [s for s in entry.recent if s.state != RunnerStatus.State.UNAVAILABLE and s.docker_ok]
+        if ready:
+            entry.can_start = True
+        elif entry.recent:
+            latest = entry.recent[0]
+            entry.reason = (
+                f"the runner on {latest.host} cannot run jobs: "
+                f"{latest.detail or 'it reported itself unavailable without a reason'}"
+            )
+        elif entry.gone:
+            latest = entry.gone[0]
+            entry.reason = (
+                f"no runner has reported in the last {MISSED_HEARTBEATS * settings.FOOTPRINT_RUNNER_HEARTBEAT_S} s; "
+                f"the last one, on {latest.host}, reported {_ago(latest.last_seen, now)}"
+                f"{': ' + latest.detail if latest.detail else ''}. "
+                f"Start one with: {entry.start_command}"
+            )
+        else:
+            entry.reason = f"no runner has reported; start one with: {entry.start_command}"
+        overview.append(entry)
+    return overview

@@ -1,4 +1,6 @@
-"""Pages of submissions and runs: upload, submission, run; publish and cancel actions."""
+"""Pages of submissions: upload, submission, raw latencies, runners; publish and cancel actions.
+
+The run page, which shows a result with its budget, is pages.views.run_page."""
 
 from __future__ import annotations
 
@@ -13,23 +15,20 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from benchmarks.selectors import runners_for_unknown_classes
 from core.downloads import csv_download, json_download
 from footprint.storage import footprint_storage
 from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
 from submissions.selectors import (
     LATENCY_COLUMNS,
+    RUN_REFRESH_S,
     NoLatencySamples,
     latency_document,
     latency_rows,
-    run_budget,
-    run_detail,
-    run_energy,
-    run_has_latency_samples,
+    run_for_viewer,
     run_latency_samples,
-    run_provenance,
-    run_result_document,
-    run_result_figures,
+    runner_overview,
     submission_can_edit,
     submission_can_view,
     submission_runs,
@@ -43,13 +42,6 @@ from submissions.uploads import (
 )
 
 log = logging.getLogger(__name__)
-
-# The run page shows at most this much of each phase's output (its end, where errors are).
-LOG_TAIL_DISPLAY_CHARS = 16384
-# Phases in the order they run; others (a future contract's) follow in name order.
-PHASE_ORDER = ("staging", "compress", "serve_reference", "serve_submission", "serve_null")
-# Seconds between reloads of the page of a run that is not finished.
-RUN_REFRESH_S = 5
 
 
 def _discard_uploads(request: HttpRequest) -> None:
@@ -147,49 +139,10 @@ def submission_publish(request: HttpRequest, submission_id: int) -> HttpResponse
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:
-    run = run_detail(run_id=run_id)
-    if run is None or not submission_can_view(request.user, run.submission):
+    run = run_for_viewer(run_id=run_id, viewer=request.user)
+    if run is None:
         raise Http404("no such run")
     return run
-
-
-def _log_tails(run: Run) -> list[dict[str, object]]:
-    logs = run.logs if isinstance(run.logs, dict) else {}
-    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
-    tails = []
-    for phase in sorted(logs, key=lambda name: (order.get(name, len(order)), name)):
-        text = logs[phase] if isinstance(logs[phase], str) else ""
-        tails.append(
-            {
-                "phase": phase,
-                # Rendered with autoescaping: this is untrusted output of a submission.
-                "text": text[-LOG_TAIL_DISPLAY_CHARS:],
-                "cut": len(text) > LOG_TAIL_DISPLAY_CHARS,
-            }
-        )
-    return tails
-
-
-def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _visible_run(request, run_id)
-    figures = run_result_figures(run=run)
-    return render(
-        request,
-        "submissions/run_detail.html",
-        {
-            "run": run,
-            "submission": run.submission,
-            "transitions": list(run.transitions.all()),
-            "figures": figures,
-            "energy": run_energy(run=run, figures=figures),
-            "provenance": run_provenance(run=run),
-            "budget": run_budget(run=run),
-            "has_latency_samples": run_has_latency_samples(run=run),
-            "log_tails": _log_tails(run),
-            "can_edit": submission_can_edit(request.user, run.submission),
-            "refresh_s": None if run.is_terminal else RUN_REFRESH_S,
-        },
-    )
 
 
 def _no_latencies(request: HttpRequest, run: Run, reason: str) -> HttpResponse:
@@ -216,13 +169,6 @@ def run_latencies_json(request: HttpRequest, run_id: int) -> HttpResponse:
     return json_download(latency_document(run=run, series=series), filename=f"footprint-run-{run.pk}-latencies.json")
 
 
-def run_result_json(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The stored result document and its budget block; visible to whoever sees the run page."""
-    run = _visible_run(request, run_id)
-    document = run_result_document(run=run, budget=run_budget(run=run))
-    return json_download(document, filename=f"footprint-run-{run.pk}-result.json", indent=1)
-
-
 @require_POST
 @login_required
 def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -239,3 +185,11 @@ def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     if next_url == "submission":
         return redirect("submission-detail", submission_id=run.submission_id)
     return redirect(reverse("run-detail", args=[run.pk]))
+
+
+def runners_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "submissions/runners.html",
+        {"overview": runner_overview(), "unknown_class_runners": runners_for_unknown_classes()},
+    )

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from demo.papers import DEMO_PAPER_SLUG, EXAMPLE_METHODS, UNSUBMITTED_METHOD, seed_demo_papers
 from papers.claims import Status, paper_check
-from papers.demo import DEMO_PAPER_SLUG, EXAMPLE_METHODS, UNSUBMITTED_METHOD, seed_demo_papers
 from papers.models import Claim, Paper
 from tests.papers.conftest import figures
 from tests.web.conftest import make_run, make_submission

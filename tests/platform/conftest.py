@@ -101,7 +101,7 @@ def digits_seed(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     The database rows are rolled back; the stored files (with their manifest) stay, so
     that tests copy them and seed without training.
     """
-    from benchmarks import digits
+    from demo import digits
 
     root = tmp_path_factory.mktemp("digits-storage")
     with django_db_blocker.unblock(), override_settings(FOOTPRINT_STORAGE_ROOT=root), transaction.atomic():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from django.core.management import call_command
 from torch import nn
 
 from benchmarks.models import Benchmark
@@ -37,13 +39,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def _import(files: dict[str, Path]) -> Benchmark:
-    return benchmark_import(
-        slug="tracked",
-        name="Tracked",
-        train_path=files["train"],
-        test_path=files["test"],
-        reference_path=files["reference"],
-    ).benchmark
+    """What an operator runs: manage.py import_benchmark."""
+    options = ["--slug", "tracked", "--name", "Tracked", "--train", str(files["train"]), "--test", str(files["test"])]
+    call_command("import_benchmark", *options, "--reference", str(files["reference"]), stdout=StringIO())
+    return Benchmark.objects.get(slug="tracked")
 
 
 def _tracks(benchmark: Benchmark) -> list[tuple[str, float | None, float | None]]:
@@ -52,6 +51,14 @@ def _tracks(benchmark: Benchmark) -> list[tuple[str, float | None, float | None]
 
 def test_an_imported_benchmark_gets_the_default_tracks(files, storage_root):
     assert _tracks(_import(files)) == DEFAULTS
+
+
+def test_the_import_service_leaves_the_tracks_to_its_caller(files, storage_root):
+    # benchmarks sits below budgets: the command (or the demo seed) asks for the tracks.
+    imported = benchmark_import(
+        slug="bare", name="Bare", train_path=files["train"], test_path=files["test"], reference_path=files["reference"]
+    )
+    assert imported.created and _tracks(imported.benchmark) == []
 
 
 def test_importing_again_keeps_the_operators_tracks_and_deletions(files, storage_root):

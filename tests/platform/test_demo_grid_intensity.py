@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from benchmarks.management.commands.seed_demo import DEMO_GRID_VARIABLE, local_hardware_class
 from benchmarks.models import HardwareClass
+from demo.services import DEMO_GRID_VARIABLE, local_hardware_class
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from benchmarks.management.commands.seed_demo import DEMO_WATTS_VARIABLE, local_hardware_class
 from benchmarks.models import HardwareClass
+from demo.services import DEMO_WATTS_VARIABLE, local_hardware_class
 from runners.schema import validate_job
 from submissions.models import Run
 from submissions.services import job_spec_for_run

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from benchmarks.tasks import runner_heartbeat
 from submissions.models import Run
 from submissions.services import ORPHAN_GRACE_S, runs_recover_orphaned
 from submissions.state import MAX_ATTEMPTS, run_transition
+from submissions.tasks import runner_heartbeat
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from budgets.services import tracks_ensure_defaults
-from submissions.selectors import run_budget, run_detail, run_result_document
+from pages.presenters import run_budget, run_result_document
+from submissions.selectors import run_detail
 from tests.platform.budget_entries import entry, search
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +34,11 @@ def test_a_run_without_a_result_has_no_budget(run):
 def test_an_old_result_gets_a_budget_with_its_unknowns_said(add):
     run = add(method={}, compress_wall_s=None, compress_cpu_s=None, compress_energy_j=None)
     budget = run_budget(run=run)
-    assert budget["cost"].total_device_hours is None and budget["cost"].total_kwh is None
-    assert budget["track"].slug == "large-lab"
-    assert budget["track_reasons"][0].startswith("Small lab: the total device-hours are unknown")
-    assert "method.json has no trial log" in budget["curve_notes"]["trials"]
-    assert budget["co2e"].grams is None
+    assert budget.cost.total_device_hours is None and budget.cost.total_kwh is None
+    assert budget.track.slug == "large-lab"
+    assert budget.track_reasons[0].startswith("Small lab: the total device-hours are unknown")
+    assert "method.json has no trial log" in budget.curve_notes["trials"]
+    assert budget.co2e.grams is None
 
 
 def test_the_export_holds_the_stored_document_and_the_budget(add, hardware_class):

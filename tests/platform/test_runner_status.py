@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from benchmarks.models import RunnerStatus
-from benchmarks.selectors import runner_overview, runners_for_unknown_classes
-from benchmarks.tasks import runner_heartbeat
+from benchmarks.selectors import runners_for_unknown_classes
 from submissions.models import Run
+from submissions.selectors import runner_overview
+from submissions.tasks import runner_heartbeat
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import digits
 from benchmarks.models import Benchmark
 from benchmarks.services import benchmark_files_intact
+from demo import digits
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from submissions.models import Run
-from submissions.views import LOG_TAIL_DISPLAY_CHARS
+from submissions.selectors import LOG_TAIL_DISPLAY_CHARS
 from tests.web.conftest import HOSTILE_LOG, Demo, make_run
 
 pytestmark = pytest.mark.django_db

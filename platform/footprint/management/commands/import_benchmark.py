@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benchmarks.data import BenchmarkDataError
 from benchmarks.services import benchmark_import
+from budgets.services import tracks_ensure_defaults
 
 # Optional settings: (option, type, help). Unset options keep the current value (or the
 # default for a new benchmark).
@@ -59,6 +60,9 @@ class Command(BaseCommand):
                 reference_path=options["reference"],
                 num_classes=options["num_classes"],
                 fields=fields,
+                # A new benchmark gets the default budget tracks (docs/search-cost.md); an
+                # existing one keeps what the operator made of its tracks, deletions included.
+                on_create=tracks_ensure_defaults,
             )
         except BenchmarkDataError as exc:
             raise CommandError(str(exc)) from None

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from leaderboard.selectors import result_flag_notes
+from submissions.flags import result_flag_notes
 
 register = template.Library()
 

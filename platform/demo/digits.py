@@ -24,6 +24,7 @@ from benchmarks.services import (
     benchmark_version_dirs,
     stored_manifest,
 )
+from budgets.services import tracks_ensure_defaults
 from footprint.storage import storage_root
 
 log = logging.getLogger(__name__)
@@ -119,19 +120,10 @@ def seed_digits() -> Benchmark:
     existing = Benchmark.objects.filter(slug=SLUG).first()
     if existing is not None and benchmark_files_intact(existing):
         return existing
-    fields = {"description": DESCRIPTION, **DEMO_LIMITS}
     for _, folder in sorted(benchmark_version_dirs(SLUG).items(), reverse=True):
         if stored_manifest(folder) is not None:
             log.info("digits: registering the files already stored in %s", folder)
-            return benchmark_import(
-                slug=SLUG,
-                name=NAME,
-                train_path=folder / TRAIN_FILE,
-                test_path=folder / TEST_FILE,
-                reference_path=folder / REFERENCE_FILE,
-                num_classes=10,
-                fields=fields,
-            ).benchmark
+            return _import_folder(folder)
     train, test = digits_splits()
     root = storage_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -141,12 +133,18 @@ def seed_digits() -> Benchmark:
         np.savez(scratch_path / TRAIN_FILE, x=train.x, y=train.y)
         np.savez(scratch_path / TEST_FILE, x=test.x, y=test.y)
         log.info("digits: trained the reference, test accuracy %.4f", accuracy)
-        return benchmark_import(
-            slug=SLUG,
-            name=NAME,
-            train_path=scratch_path / TRAIN_FILE,
-            test_path=scratch_path / TEST_FILE,
-            reference_path=scratch_path / REFERENCE_FILE,
-            num_classes=10,
-            fields=fields,
-        ).benchmark
+        return _import_folder(scratch_path)
+
+
+def _import_folder(folder: Path) -> Benchmark:
+    """Import the files of `folder` as digits; a new benchmark gets the default budget tracks."""
+    return benchmark_import(
+        slug=SLUG,
+        name=NAME,
+        train_path=folder / TRAIN_FILE,
+        test_path=folder / TEST_FILE,
+        reference_path=folder / REFERENCE_FILE,
+        num_classes=10,
+        fields={"description": DESCRIPTION, **DEMO_LIMITS},
+        on_create=tracks_ensure_defaults,
+    ).benchmark

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from benchmarks.digits import SLUG as DIGITS_SLUG
-from benchmarks.management.commands.seed_demo import DEMO_HARDWARE_CLASS, DEMO_USERNAME
 from benchmarks.models import Benchmark, HardwareClass
-from papers.demo import EXAMPLE_METHODS, seed_demo_papers
+from demo.digits import SLUG as DIGITS_SLUG
+from demo.papers import EXAMPLE_METHODS, seed_demo_papers
+from demo.services import DEMO_HARDWARE_CLASS, DEMO_USERNAME
 from submissions.models import Submission
 
 

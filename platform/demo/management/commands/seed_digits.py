@@ -1,10 +1,12 @@
+"""manage.py seed_digits: the digits demo benchmark alone (perf/harness.py reads its files)."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from benchmarks.digits import seed_digits
+from demo.digits import seed_digits
 
 
 class Command(BaseCommand):
