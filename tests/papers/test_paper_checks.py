@@ -13,8 +13,15 @@ from django.utils import timezone
 from papers.claims import Status, paper_check, paper_checks
 from papers.models import Claim, Paper
 from submissions.models import Run
-from tests.papers.conftest import figures, make_claim, submission_with_run
-from tests.web.conftest import make_benchmark, make_hardware_class, make_run, make_submission
+from tests.factories.figures import figures
+from tests.factories.rows import (
+    make_benchmark,
+    make_claim,
+    make_hardware_class,
+    make_run,
+    make_submission,
+    submission_with_run,
+)
 
 pytestmark = pytest.mark.django_db
 
