@@ -161,3 +161,58 @@ class Figure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.name} = {self.value} {self.unit} ({self.label})"
+
+
+class Audit(models.Model):
+    """One check of the server's honesty in a result (runners/README.md, "audits").
+
+    A result with any failed audit is never ranked: it is shown apart with its audits.
+    Results from runners older than audits get theirs from their flags (submissions.audits).
+    """
+
+    class Verdict(models.TextChoices):
+        PASSED = "passed", "passed"
+        FAILED = "failed", "failed"
+        NOT_RUN = "not_run", "not run"
+
+    class Source(models.TextChoices):
+        RUNNER = "runner", "audited by the runner"
+        FLAG = "flag", "read from a flag of a runner older than audits"
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="audits")
+    name = models.CharField(max_length=64)
+    subject = models.CharField(max_length=16, choices=Figure.Subject.choices)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    # The figure the verdict rests on ("" when none), and its value against the threshold.
+    figure = models.CharField(max_length=64, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    # What was seen, in plain words; shown to readers as the runner wrote it.
+    sentence = models.TextField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.RUNNER)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (
+            models.UniqueConstraint(fields=("result", "subject", "name"), name="one_audit_per_subject_and_name"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.subject}): {self.verdict}"
+
+
+class ResultInvalidation(models.Model):
+    """An operator's decision that a result must never rank, with who made it, when and why.
+
+    The result, its figures and its audits stay as they were: the run page keeps showing
+    the evidence, with this decision above it.
+    """
+
+    result = models.OneToOneField(Result, on_delete=models.CASCADE, related_name="invalidation")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+
+    def __str__(self) -> str:
+        return f"result of run {self.result.run_id} invalidated on {self.at:%Y-%m-%d}: {self.reason}"

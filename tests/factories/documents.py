@@ -26,6 +26,43 @@ def figure(subject: str, name: str, value: float, unit: str, label: str = "measu
     return {"subject": subject, "name": name, "value": value, "unit": unit, "label": label}
 
 
+def audit(
+    name: str,
+    verdict: str = "passed",
+    *,
+    subject: str = "submission",
+    figure: str | None = None,
+    value: float | None = None,
+    threshold: float | None = None,
+    unit: str | None = None,
+    sentence: str = "The timed replies match the accuracy pass.",
+) -> dict[str, Any]:
+    """One entry of a document's `audits` (runners/README.md)."""
+    return {
+        "name": name,
+        "subject": subject,
+        "verdict": verdict,
+        "figure": figure,
+        "value": value,
+        "threshold": threshold,
+        "unit": unit,
+        "sentence": sentence,
+    }
+
+
+def failed_timed_predictions(rate: float = 0.9) -> dict[str, Any]:
+    """The audit a server that times one model and scores another fails."""
+    return audit(
+        "timed_predictions",
+        "failed",
+        figure="prediction_mismatch_rate",
+        value=rate,
+        threshold=0.001,
+        unit="fraction",
+        sentence=f"{rate:.0%} of the timed replies differ from the accuracy pass's predictions for the same inputs.",
+    )
+
+
 def result_document(
     run_id: int,
     *,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from benchmarks.models import Benchmark, HardwareClass
 from papers.models import Claim, Paper
+from submissions.audits import audits_from_document
 from submissions.models import Figure, Result, Run, RunTransition, Submission
 from tests.factories.figures import FigureSpec, entry_figures
 
@@ -78,13 +79,16 @@ def make_run(
     meets_accuracy_floor: bool | None = None,
     method: dict[str, Any] | None = None,
     flags: list[str] | None = None,
+    audits: list[dict[str, Any]] | None = None,
     provenance: dict[str, Any] | None = None,
     logs: dict[str, str] | None = None,
     failure_reason: str = "",
     finished_at: Any = None,
 ) -> Run:
     """A run in `state` with the transitions that led there, and a result holding `figures`
-    when they are given (`method`: the method.json of its document; none when empty)."""
+    when they are given (`method`: the method.json of its document; none when empty;
+    `audits`: entries of the document's audits, tests.factories.documents.audit, stored as
+    ingestion stores them)."""
     now = timezone.now()
     run = Run.objects.create(
         submission=submission,
@@ -113,6 +117,10 @@ def make_run(
         document: dict[str, Any] = {"schema": "footprint.result/1", "run_id": run.pk, "status": state}
         if method:
             document["method"] = method
+        if flags:
+            document["flags"] = list(flags)
+        if audits is not None:
+            document["audits"] = audits
         result = Result.objects.create(
             run=run,
             schema="footprint.result/1",
@@ -121,10 +129,14 @@ def make_run(
             meets_accuracy_floor=meets_accuracy_floor,
             flags=list(flags or []),
         )
-        Figure.objects.bulk_create(
+        rows = [
             Figure(result=result, subject=subject, name=name, value=value, unit=unit, label=label)
             for (subject, name), (value, unit, label) in figures.items()
-        )
+        ]
+        Figure.objects.bulk_create(rows)
+        for audit in audits_from_document(document=document, figures=rows):
+            audit.result = result
+            audit.save()
     return run
 
 
@@ -141,6 +153,7 @@ def make_entry(
     search: dict[str, Any] | None = None,
     trials: list[dict[str, Any]] | None = None,
     flags: list[str] | None = None,
+    audits: list[dict[str, Any]] | None = None,
     **figure_fields: Any,
 ) -> Run:
     """A submission with one succeeded run: a leaderboard entry with a search cost.
@@ -165,6 +178,7 @@ def make_entry(
         meets_accuracy_floor=meets_accuracy_floor,
         method=method,
         flags=flags,
+        audits=audits,
     )
 
 
