@@ -3,7 +3,9 @@
 Every number on a row comes from one job: the submission and the reference were measured
 side by side on the same runner, so speed-up and the accuracy delta are ratios and
 differences within that job. Rows are ranked by measured speed-up among the entries that
-reach the benchmark's accuracy floor; the others are listed apart, unranked.
+reach the benchmark's accuracy floor; those under it are listed apart, unranked, and so are
+the entries that are never ranked: a failed audit, or invalidated by an operator
+(submissions.standing).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
 from budgets.selectors import RowBudget, result_budgets, track_from_slug, tracks_for_benchmark
 from submissions.flags import FlagNote, result_flag_notes
-from submissions.models import Figure, Run, Submission
+from submissions.models import Audit, Figure, ResultInvalidation, Run, Submission
+from submissions.standing import WITHHELD, Standing, result_standing
 
 # Row attribute -> (figure name, unit) of the submission's figures.
 ROW_FIGURES: dict[str, tuple[str, str]] = {
@@ -94,6 +97,13 @@ class LeaderboardRow:
     division: str
     finished_at: datetime | None
     meets_accuracy_floor: bool
+    # Where the entry is listed, and why it has no rank ("" when ranked).
+    standing: Standing = Standing.RANKED
+    unranked_reason: str = ""
+    # Every audit of the result, in the runner's order (the failed ones decide the standing),
+    # and the operator's invalidation, if any.
+    audits: list[Audit] = field(default_factory=list)
+    invalidation: ResultInvalidation | None = None
     rank: int | None = None
     accuracy: float | None = None
     accuracy_delta: float | None = None  # submission - reference, same job
@@ -122,6 +132,10 @@ class LeaderboardRow:
     budget: RowBudget | None = None
 
     @property
+    def failed_audits(self) -> list[Audit]:
+        return [audit for audit in self.audits if audit.verdict == Audit.Verdict.FAILED]
+
+    @property
     def speedup_falls_short(self) -> bool:
         """Measured speed-up far below the theoretical one: "smaller, not faster"."""
         return speedup_falls_short(measured=self.speedup, theoretical=self.theoretical_speedup)
@@ -148,13 +162,19 @@ class LeaderboardBoard:
     hardware_class: HardwareClass
     sort: str  # the sort applied: "rank" or a SORT_KEYS key, with "-" when reversed
     accuracy_floor_fraction: float
-    rows: list[LeaderboardRow]  # meeting the accuracy floor
+    rows: list[LeaderboardRow]  # meeting the accuracy floor (ranked when their speed-up is measured)
     under_floor: list[LeaderboardRow]  # listed apart, never ranked
+    withheld: list[LeaderboardRow]  # a failed audit or invalidated: listed apart with the reason, never ranked
     baseline: BaselineRow | None
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows and not self.under_floor
+        return not self.rows and not self.under_floor and not self.withheld
+
+    @property
+    def entries(self) -> list[LeaderboardRow]:
+        """Every entry, as the page lists them: ranked table, under the floor, withheld."""
+        return [*self.rows, *self.under_floor, *self.withheld]
 
 
 def _figures(run: Run) -> dict[tuple[str, str], Figure]:
@@ -237,13 +257,22 @@ def _sorted(rows: list[LeaderboardRow], sort: str) -> list[LeaderboardRow]:
 
 
 def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
-    """Number the rows that may rank 1.. in the default order; a row without a measured
-    speed-up keeps no rank (it is listed after the ranked ones)."""
+    """Number the ranked rows 1.. in the default order; a row whose speed-up is not measured
+    keeps no rank (it is listed after the ranked ones)."""
     ordered = sorted(rows, key=_default_key)
     for position, row in enumerate(ordered, start=1):
-        measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
-        row.rank = position if measured else None
+        row.rank = position if row.standing == Standing.RANKED else None
     return ordered
+
+
+def _tables(
+    rows: list[LeaderboardRow], sort: str
+) -> tuple[list[LeaderboardRow], list[LeaderboardRow], list[LeaderboardRow]]:
+    """The board's three tables, each sorted: the ranking, under the floor, withheld."""
+    listed = _ranked([r for r in rows if r.standing in (Standing.RANKED, Standing.SPEEDUP_NOT_MEASURED)])
+    under_floor = [r for r in rows if r.standing == Standing.UNDER_ACCURACY_FLOOR]
+    withheld = [r for r in rows if r.standing in WITHHELD]
+    return _sorted(listed, sort), _sorted(under_floor, sort), _sorted(withheld, sort)
 
 
 def normalize_sort(sort: str | None) -> str:
@@ -258,8 +287,8 @@ def leaderboard_rows(
 ) -> LeaderboardBoard:
     """Published submissions' latest succeeded run on (benchmark, hardware class).
 
-    Two queries whatever the number of rows: the runs (with submission, owner and
-    result joined) and their figures.
+    Three queries whatever the number of rows: the runs (with submission, owner, result
+    and its invalidation joined), their figures and their audits.
     """
     latest = (
         Run.objects.filter(
@@ -279,8 +308,11 @@ def leaderboard_rows(
             state=Run.SUCCEEDED,
             id=Subquery(latest),
         )
-        .select_related("submission__owner", "result")
-        .prefetch_related(Prefetch("result__figures", queryset=Figure.objects.all()))
+        .select_related("submission__owner", "result__invalidation")
+        .prefetch_related(
+            Prefetch("result__figures", queryset=Figure.objects.all()),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
+        )
     )
 
     rows: list[LeaderboardRow] = []
@@ -309,25 +341,33 @@ def leaderboard_rows(
                 if reference.label == row.labels["accuracy"] == Figure.Label.MEASURED
                 else Figure.Label.ESTIMATED
             )
+        standing = result_standing(
+            result=run.result,
+            speedup_measured=row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED,
+            accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
+        )
+        row.standing, row.unranked_reason = standing.standing, standing.reason
+        row.audits, row.invalidation = list(run.result.audits.all()), standing.invalidation
         rows.append(row)
 
-    ranked = _ranked([r for r in rows if r.meets_accuracy_floor])
-    under_floor = [r for r in rows if not r.meets_accuracy_floor]
-
     baseline = None
-    if runs:
-        newest = max(runs, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
+    # The reference of a result that is never ranked is no baseline either: its job is suspect.
+    trusted = [row.run for row in rows if row.standing not in WITHHELD]
+    if trusted:
+        newest = max(trusted, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
         baseline = BaselineRow(run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy)
         _pivot(baseline, _figures(newest), Figure.Subject.REFERENCE, BASELINE_FIGURES)
 
     applied = normalize_sort(sort)
+    ranked, under_floor, withheld = _tables(rows, applied)
     return LeaderboardBoard(
         benchmark=benchmark,
         hardware_class=hardware_class,
         sort=applied,
         accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
-        rows=_sorted(ranked, applied),
-        under_floor=_sorted(under_floor, applied),
+        rows=ranked,
+        under_floor=under_floor,
+        withheld=withheld,
         baseline=baseline,
     )
 
@@ -371,7 +411,7 @@ def track_limits_text(track: Track) -> str:
 class TrackBoard:
     """A leaderboard narrowed to one budget track's board, each row with its budget."""
 
-    board: LeaderboardBoard  # rows and under_floor hold the track's entries only
+    board: LeaderboardBoard  # its tables hold the track's entries only
     tracks: list[Track]  # the benchmark's tracks, smallest first
     track: Track | None  # the board shown; None: every entry (no track without limits)
     default_track: Track | None
@@ -412,16 +452,15 @@ def leaderboard_track_board(
     else:
         track = default
     board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort=sort)
-    everything = board.rows + board.under_floor
+    everything = board.entries
     budgets = result_budgets(results=[row.run.result for row in everything], tracks=tracks)
     kept: list[LeaderboardRow] = []
     for row in everything:
         row.budget = budgets[row.run.result.pk]
         if track is None or row.budget.fits(track):
             kept.append(row)
-    # Ranks are renumbered among the board's entries; the under-floor rows have none.
-    board.rows = _sorted(_ranked([r for r in kept if r.meets_accuracy_floor]), board.sort)
-    board.under_floor = _sorted([r for r in kept if not r.meets_accuracy_floor], board.sort)
+    # Ranks are renumbered among the board's entries; the rows listed apart have none.
+    board.rows, board.under_floor, board.withheld = _tables(kept, board.sort)
     return TrackBoard(
         board=board,
         tracks=tracks,

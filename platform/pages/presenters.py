@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from budgets.selectors import ResultBudget, result_budget
-from submissions.models import Figure, Result, Run, RunTransition
+from submissions.models import Audit, Figure, Result, Run, RunTransition
 from submissions.selectors import (
     RUN_REFRESH_S,
     LogTail,
@@ -21,6 +21,7 @@ from submissions.selectors import (
     run_provenance,
     run_result_figures,
 )
+from submissions.standing import ResultStanding, result_standing
 
 RUN_RESULT_SCHEMA = "footprint.run-result/1"
 
@@ -39,10 +40,42 @@ def run_budget(*, run: Run) -> ResultBudget | None:
 
 
 @dataclass(frozen=True)
+class RunAudits:
+    """The audits block of a run page: every audit with its verdict, and where they come from."""
+
+    audits: list[Audit]
+    # Whether the runner audited this result (the document has `audits`); False: an older
+    # runner, whose flags were read as audits.
+    from_runner: bool
+    # Where a succeeded run's result stands: never ranked (invalidated, an audit failed),
+    # under the floor...; None for a failed run, which no board lists.
+    standing: ResultStanding | None
+
+
+def run_audits(*, run: Run, figures: list[Figure]) -> RunAudits | None:
+    """None without a result. `run` comes from run_detail (audits prefetched)."""
+    try:
+        result = run.result
+    except Result.DoesNotExist:
+        return None
+    standing = None
+    if run.state == Run.SUCCEEDED:
+        speedup = next((f for f in figures if (f.subject, f.name) == (Figure.Subject.SUBMISSION, "speedup")), None)
+        standing = result_standing(
+            result=result,
+            speedup_measured=speedup is not None and speedup.label == Figure.Label.MEASURED,
+            accuracy_floor_fraction=run.submission.benchmark.accuracy_floor_fraction,
+        )
+    document = result.document if isinstance(result.document, dict) else {}
+    return RunAudits(audits=list(result.audits.all()), from_runner="audits" in document, standing=standing)
+
+
+@dataclass(frozen=True)
 class RunPage:
     run: Run
     transitions: list[RunTransition]
     figures: list[Figure]
+    audits: RunAudits | None
     energy: RunEnergy
     provenance: RunProvenance
     budget: ResultBudget | None
@@ -59,6 +92,7 @@ def run_page(*, run: Run) -> RunPage:
         run=run,
         transitions=list(run.transitions.all()),
         figures=figures,
+        audits=run_audits(run=run, figures=figures),
         energy=run_energy(run=run, figures=figures),
         provenance=run_provenance(run=run),
         budget=run_budget(run=run),

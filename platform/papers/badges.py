@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from papers.claims import Status
 from submissions.models import Figure, Run
+from submissions.standing import Standing, result_standing
 
 LABEL = "Footprint"
 HEIGHT_PX = 20
@@ -114,8 +115,15 @@ def run_badge(*, run: Run, speedup: Figure | None) -> Badge:
     """A run's badge: its measured speed-up on its class once it succeeded, else its state.
 
     `speedup` is the submission's speed-up figure of the run's result (None without one).
+    A result that is never ranked shows why instead of a speed-up.
     """
     hardware = run.hardware_class.name
+    if run.state == Run.SUCCEEDED and hasattr(run, "result"):
+        standing = result_standing(result=run.result, speedup_measured=True)
+        if standing.standing == Standing.INVALIDATED:
+            return Badge(message=f"invalidated on {hardware}", color=COLOR_BAD)
+        if standing.standing == Standing.AUDIT_FAILED:
+            return Badge(message=f"audit failed on {hardware}", color=COLOR_BAD)
     if run.state == Run.SUCCEEDED:
         if speedup is None or speedup.unit != "ratio":
             return Badge(message=f"succeeded on {hardware}", color=COLOR_INFO)

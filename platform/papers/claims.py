@@ -16,10 +16,12 @@ compression a result better than the claim is reproduced too (the claim is a low
 that the measurement meets); size and search energy are reproduced only within the
 tolerance either way (they describe the artifact and the search: a far smaller file or a
 far cheaper search is not the one the paper describes). Figures labelled `declared` (the
-submission's own word) reproduce nothing: the quantity is `not measured`.
+submission's own word) reproduce nothing: the quantity is `not measured`. Nor does a run
+that is never ranked (a failed audit, or invalidated by an operator): its claim is pending,
+saying why.
 
 The functions that take rows never query; `paper_checks` reads everything for a list of
-papers in four queries whatever their number.
+papers in five queries whatever their number.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ from papers.models import (
     ClaimTolerance,
     Paper,
 )
-from submissions.models import Figure, Run
+from submissions.models import Audit, Figure, Run
 from submissions.selectors import submission_can_view
+from submissions.standing import result_standing
 
 # A gap exactly at the tolerance reproduces the claim; this absorbs the rounding of
 # float arithmetic (0.975 - 0.98 is -0.0050000000000000044), nothing more.
@@ -268,6 +271,12 @@ def claim_check(*, claim: Claim, run: Run | None, tolerances: Tolerances) -> Cla
             status=Status.PENDING,
             reason=f"no succeeded run of its submission on {claim.hardware_class.name} yet",
         )
+    standing = result_standing(result=run.result, speedup_measured=True)
+    if standing.withheld:
+        # Figures from a job whose audit failed, or that an operator invalidated, prove nothing.
+        return ClaimCheck(
+            claim=claim, status=Status.PENDING, reason=f"run {run.pk} is never ranked: {standing.reason}", run=run
+        )
     figures = {(f.subject, f.name): f for f in run.result.figures.all()}
     quantities = []
     for quantity in QUANTITIES:
@@ -284,8 +293,8 @@ def claim_check(*, claim: Claim, run: Run | None, tolerances: Tolerances) -> Cla
 def latest_succeeded_runs(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Run]:
     """(submission id, hardware class id) -> its latest succeeded run with a result.
 
-    Two queries: the runs (one per pair, with result) and their figures. "Latest" is the
-    leaderboard's: by finish time, then id.
+    Three queries: the runs (one per pair, with result and invalidation), their figures and
+    their audits. "Latest" is the leaderboard's: by finish time, then id.
     """
     pairs = set(pairs)
     if not pairs:
@@ -308,8 +317,11 @@ def latest_succeeded_runs(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int
             result__isnull=False,
             id=Subquery(latest),
         )
-        .select_related("result", "hardware_class")
-        .prefetch_related(Prefetch("result__figures", queryset=Figure.objects.all()))
+        .select_related("result__invalidation", "hardware_class")
+        .prefetch_related(
+            Prefetch("result__figures", queryset=Figure.objects.all()),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
+        )
     )
     found = {(run.submission_id, run.hardware_class_id): run for run in runs}
     return {pair: run for pair, run in found.items() if pair in pairs}

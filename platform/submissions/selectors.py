@@ -19,7 +19,7 @@ from benchmarks.selectors import MISSED_HEARTBEATS, runner_start_command, runner
 from core.formatting import bytes_exact
 from core.numbers import finite_number
 from core.units import joules_to_kwh
-from submissions.models import Figure, Result, Run, RunTransition, Submission
+from submissions.models import Audit, Figure, Result, Run, RunTransition, Submission
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +48,25 @@ def submissions_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySe
 
 
 def submission_runs(*, submission: Submission) -> list[Run]:
-    """The runs of a submission, newest first, with class, result and figures (3 queries)."""
+    """The runs of a submission, newest first, with class, result, figures and audits (4 queries)."""
     return list(
-        submission.runs.select_related("hardware_class", "result").prefetch_related(
-            Prefetch("result__figures", queryset=Figure.objects.order_by("subject", "name"))
+        submission.runs.select_related("hardware_class", "result__invalidation").prefetch_related(
+            Prefetch("result__figures", queryset=Figure.objects.order_by("subject", "name")),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
         )
     )
 
 
 def run_detail(*, run_id: int) -> Run | None:
-    """A run with everything its page shows: submission, class, transitions, result, figures."""
+    """A run with everything its page shows: submission, class, transitions, result, audits."""
     return (
         # The result joined: its energy, provenance and latency readers each look at it.
-        Run.objects.select_related("submission__owner", "submission__benchmark", "hardware_class", "result")
+        Run.objects.select_related(
+            "submission__owner", "submission__benchmark", "hardware_class", "result__invalidation"
+        )
         .prefetch_related(
             Prefetch("transitions", queryset=RunTransition.objects.order_by("at", "id")),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
         )
         .filter(pk=run_id)
         .first()

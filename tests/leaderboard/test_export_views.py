@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from leaderboard.exports import CSV_COLUMNS
+from submissions.services import result_invalidate
 from tests.factories.scenes import BudgetBoard, Demo, make_budget_board
 
 pytestmark = pytest.mark.django_db
@@ -169,4 +170,21 @@ def test_the_downloads_are_named_after_the_board(client: Client, board) -> None:
     assert (
         response["Content-Disposition"]
         == 'attachment; filename="footprint-digits-cpu-local-small-lab-leaderboard.json"'
+    )
+
+
+def test_withheld_entries_come_last_in_the_exports_with_their_mark_as_on_the_page(client: Client, board) -> None:
+    result_invalidate(result=board.demo.fast_run.result, by=board.demo.owner, reason="replies sent ahead")
+    rows = _csv(client, board.url)
+    assert [(r["rank"], r["method"], r["status"]) for r in rows][-2:] == [
+        ("", "binary net", "under_accuracy_floor"),
+        ("", "int8 dynamic", "invalidated"),
+    ]
+    assert rows[-1]["unranked_reason"].endswith(": replies sent ahead")
+    assert [int(r["submission_id"]) for r in rows] == _page_submissions(client, board.url)
+    last = _json(client, board.url)["entries"][-1]
+    assert (last["method"], last["status"], last["invalidation"]["reason"]) == (
+        "int8 dynamic",
+        "invalidated",
+        "replies sent ahead",
     )

@@ -6,6 +6,8 @@ import pytest
 
 from leaderboard.exports import CSV_COLUMNS, csv_row, export_document, export_entries
 from leaderboard.selectors import leaderboard_track_board
+from submissions.services import result_invalidate
+from tests.factories.documents import audit, failed_timed_predictions
 from tests.factories.figures import search
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +130,46 @@ def test_a_name_a_spreadsheet_would_run_is_written_as_text(add, benchmark, hardw
     add('=HYPERLINK("http://evil.example","x")')
     (row,) = _rows(benchmark, hardware_class).values()
     assert row["method"] == '\'=HYPERLINK("http://evil.example","x")'
+
+
+def test_the_exports_mark_an_entry_whose_audit_failed_with_the_audit_its_figure_and_sentence(
+    add, benchmark, hardware_class
+):
+    add("honest", speedup=1.5, audits=[audit("timed_predictions", "passed")])
+    add("cheater", speedup=9.0, audits=[audit("caching", "passed"), failed_timed_predictions(rate=0.9)])
+    rows = _rows(benchmark, hardware_class)
+    assert (rows["honest"]["rank"], rows["honest"]["status"], rows["honest"]["unranked_reason"]) == (1, "ranked", "")
+    cheater = rows["cheater"]
+    assert (cheater["rank"], cheater["status"], cheater["failed_audits"]) == ("", "audit_failed", "timed_predictions")
+    assert "audit timed_predictions" in cheater["unranked_reason"]
+    assert "prediction_mismatch_rate 90.00 %" in cheater["unranked_reason"]
+    assert "90% of the timed replies differ" in cheater["unranked_reason"]
+
+    document = export_document(tracked=leaderboard_track_board(benchmark=benchmark, hardware_class=hardware_class))
+    entry = next(e for e in document["entries"] if e["method"] == "cheater")
+    assert (entry["rank"], entry["status"], entry["invalidation"]) == (None, "audit_failed", None)
+    assert [(a["name"], a["verdict"], a["figure"], a["value"]) for a in entry["audits"]] == [
+        ("caching", "passed", None, None),
+        ("timed_predictions", "failed", "prediction_mismatch_rate", 0.9),
+    ]
+    assert [e["method"] for e in document["entries"]] == ["honest", "cheater"]  # the page's order
+
+
+def test_the_exports_mark_an_invalidated_entry_with_the_operators_reason(add, benchmark, hardware_class, owner):
+    run = add("invalidated", speedup=3.0)
+    result_invalidate(result=run.result, by=owner, reason="the image reads the test labels")
+    row = _rows(benchmark, hardware_class)["invalidated"]
+    assert (row["rank"], row["status"]) == ("", "invalidated")
+    assert row["unranked_reason"].startswith("invalidated by an operator on ")
+    assert row["unranked_reason"].endswith(": the image reads the test labels")
+    document = export_document(tracked=leaderboard_track_board(benchmark=benchmark, hardware_class=hardware_class))
+    [entry] = document["entries"]
+    assert entry["invalidation"]["reason"] == "the image reads the test labels"
+    assert entry["status"] == "invalidated"
+
+
+def test_the_reason_column_says_why_an_entry_under_the_floor_has_no_rank(add, benchmark, hardware_class):
+    add("sloppy", accuracy=0.5, meets_accuracy_floor=False)
+    row = _rows(benchmark, hardware_class)["sloppy"]
+    assert (row["status"], row["meets_accuracy_floor"]) == ("under_accuracy_floor", "false")
+    assert "under the accuracy floor (98 % of the reference's accuracy in the same job)" in row["unranked_reason"]

@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from submissions.models import Run
+from submissions.services import result_invalidate
+from tests.factories.documents import failed_timed_predictions
 from tests.factories.figures import result_figures
 from tests.factories.rows import make_benchmark, make_hardware_class, make_run, make_submission
 from tests.factories.scenes import Demo
@@ -177,3 +179,48 @@ def test_a_declared_footprint_shows_its_label(client: Client, db: None, owner) -
     assert re.search(r"4\.00\u00d7<span class=\"label\"[^>]*>declared</span>", declared)
     assert re.search(r"2\.50\u00d7<span class=\"label\"[^>]*>declared</span>", declared)
     assert "declared" not in _row(ranked, "structured prune")
+
+
+def _withheld_entry(demo: Demo, name: str, **run_fields) -> Run:
+    submission = make_submission(owner=demo.owner, benchmark=demo.benchmark, name=name)
+    figures = result_figures(accuracy=0.97, latency_p50_us=10.0, speedup=20.0)  # the fastest on the board
+    return make_run(
+        submission=submission,
+        hardware_class=demo.hardware_class,
+        figures=figures,
+        meets_accuracy_floor=True,
+        **run_fields,
+    )
+
+
+def test_an_entry_whose_audit_failed_is_listed_apart_with_the_audit_its_figure_and_sentence(
+    client: Client, demo: Demo
+) -> None:
+    hostile = failed_timed_predictions(rate=0.9)
+    hostile["sentence"] += ' <script>alert("x")</script>'
+    _withheld_entry(demo, "replies ahead", audits=[hostile])
+    body = client.get(demo.leaderboard_url).content.decode()
+    assert _methods(_table(body, "leaderboard")) == ["int8 dynamic", "magnitude pruning 50%"]
+    withheld = _table(body, "withheld")
+    assert _methods(withheld) == ["replies ahead"]
+    assert 'data-audit="timed_predictions"' in withheld
+    assert "Audit timed_predictions failed" in withheld and "timed replies against the accuracy pass" in withheld
+    assert "<code>prediction_mismatch_rate</code> 90.00 %, threshold 0.10 %" in withheld
+    assert "90% of the timed replies differ from the accuracy pass" in withheld
+    assert "&lt;script&gt;" in withheld and "<script>alert" not in body
+    assert "Not ranked: failed audits and invalidated results" in body
+
+
+def test_an_invalidated_entry_is_listed_apart_with_the_operators_reason(client: Client, demo: Demo) -> None:
+    run = _withheld_entry(demo, "precomputed")
+    result_invalidate(result=run.result, by=demo.owner, reason="the server ships the test labels in its image")
+    withheld = _table(client.get(demo.leaderboard_url).content.decode(), "withheld")
+    assert _methods(withheld) == ["precomputed"]
+    assert 'data-standing="invalidated"' in withheld
+    assert "Invalidated by an operator</strong> on " in withheld
+    assert "the server ships the test labels in its image" in withheld
+
+
+def test_a_board_without_withheld_entries_has_no_such_table(client: Client, demo: Demo) -> None:
+    body = client.get(demo.leaderboard_url).content.decode()
+    assert 'id="withheld"' not in body

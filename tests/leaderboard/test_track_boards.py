@@ -139,7 +139,7 @@ def test_its_queries_do_not_grow_with_the_entries(add, benchmark, hardware_class
     once = count()
     for number in range(4):
         add(f"more {number}", search=ENERGY_ABOVE)
-    assert count() == once == 4  # tracks, runs, figures, the runs' hardware class
+    assert count() == once == 5  # tracks, runs, figures, audits, the runs' hardware class
 
 
 def test_track_limits_in_words(benchmark):

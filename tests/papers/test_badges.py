@@ -9,6 +9,8 @@ from django.test import Client
 
 from papers.badges import Badge, badge_svg, text_width_px
 from submissions.models import Run
+from submissions.services import result_invalidate
+from tests.factories.documents import failed_timed_predictions
 from tests.factories.figures import figures
 from tests.factories.rows import make_claim, make_hardware_class, make_run, make_submission, submission_with_run
 
@@ -193,3 +195,21 @@ def test_the_owner_gets_a_private_run_badge_that_no_cache_keeps(
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     assert texts(parse(response.content)) == ["Footprint", "2.0× on cpu-test"]
+
+
+def test_a_run_badge_says_audit_failed_instead_of_a_speedup(client: Client, benchmark, hardware_class, owner) -> None:
+    submission = make_submission(owner=owner, benchmark=benchmark)
+    run = make_run(
+        submission=submission,
+        hardware_class=hardware_class,
+        figures=figures(speedup=(9.8, "ratio")),
+        audits=[failed_timed_predictions()],
+    )
+    assert texts(parse(client.get(f"/runs/{run.pk}/badge.svg").content)) == ["Footprint", "audit failed on cpu-test"]
+
+
+def test_an_invalidated_run_badge_says_so(client: Client, benchmark, hardware_class, owner) -> None:
+    submission = make_submission(owner=owner, benchmark=benchmark)
+    run = make_run(submission=submission, hardware_class=hardware_class, figures=figures(speedup=(2.0, "ratio")))
+    result_invalidate(result=run.result, by=owner, reason="replies sent ahead")
+    assert texts(parse(client.get(f"/runs/{run.pk}/badge.svg").content)) == ["Footprint", "invalidated on cpu-test"]

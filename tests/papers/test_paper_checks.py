@@ -13,6 +13,8 @@ from django.utils import timezone
 from papers.claims import Status, paper_check, paper_checks
 from papers.models import Claim, Paper
 from submissions.models import Run
+from submissions.services import result_invalidate
+from tests.factories.documents import failed_timed_predictions
 from tests.factories.figures import figures
 from tests.factories.rows import (
     make_benchmark,
@@ -213,3 +215,36 @@ def test_a_submission_of_another_benchmark_is_refused_and_pending(paper, benchma
     check = paper_check(paper=paper, viewer=owner).claims[0]
     assert check.status == Status.PENDING
     assert "another benchmark" in check.reason
+
+
+def test_a_run_whose_audit_failed_reproduces_no_claim(paper, benchmark, hardware_class, owner) -> None:
+    submission = make_submission(owner=owner, benchmark=benchmark)
+    paper.submissions.add(submission)
+    run = make_run(
+        submission=submission,
+        hardware_class=hardware_class,
+        figures=figures(speedup=(9.0, "ratio")),  # would reproduce the claim of 2x
+        audits=[failed_timed_predictions(rate=0.9)],
+    )
+    make_claim(
+        paper=paper, benchmark=benchmark, hardware_class=hardware_class, submission=submission, claimed_speedup=2.0
+    )
+    claim = paper_check(paper=paper, viewer=owner).claims[0]
+    assert (claim.status, claim.run, claim.quantities) == (Status.PENDING, run, [])
+    assert claim.reason.startswith(f"run {run.pk} is never ranked: audit timed_predictions")
+
+
+def test_an_invalidated_run_reproduces_no_claim(paper, benchmark, hardware_class, owner) -> None:
+    submission, run = submission_with_run(
+        owner=owner,
+        benchmark=benchmark,
+        hardware_class=hardware_class,
+        paper=paper,
+        run_figures=figures(speedup=(2.0, "ratio")),
+    )
+    result_invalidate(result=run.result, by=owner, reason="replies sent ahead")
+    make_claim(
+        paper=paper, benchmark=benchmark, hardware_class=hardware_class, submission=submission, claimed_speedup=2.0
+    )
+    claim = paper_check(paper=paper, viewer=owner).claims[0]
+    assert claim.status == Status.PENDING and claim.reason.endswith(": replies sent ahead")

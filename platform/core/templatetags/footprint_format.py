@@ -30,6 +30,12 @@ def figure_display(figure: Any) -> str:
     return formatting.figure_value(getattr(figure, "value", None), getattr(figure, "unit", ""))
 
 
+@register.filter
+def in_unit(value: Any, unit: str) -> str:
+    """A value in a contract unit (an audit's threshold): 0.001|in_unit:"fraction" -> "0.10 %"."""
+    return formatting.figure_value(value, unit)
+
+
 @register.inclusion_tag("includes/figure_label.html")
 def figure_label(labels: dict[str, str], attribute: str) -> dict[str, str | None]:
     """The label of a row's figure when it is not "measured" (estimated, declared)."""

@@ -1,4 +1,5 @@
-"""{% result_flags result %}: a result's flags as labels whose title says why."""
+"""Labels of a result: {% result_flags result %} (its flags, each with why), {% withheld_label result %}
+(never ranked, and why); `audit_title`: what an audit checks, in words."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import Any
 
 from django import template
 
+from submissions.audits import audit_title
 from submissions.flags import result_flag_notes
+from submissions.models import Result
+from submissions.standing import result_standing
 
 register = template.Library()
 
@@ -18,3 +22,15 @@ def result_flags(result: Any) -> dict[str, Any]:
         return {"flags": []}
     figures = {(f.subject, f.name): f for f in result.figures.all()}
     return {"flags": result_flag_notes(flags=list(result.flags), figures=figures, provenance=result.provenance)}
+
+
+@register.inclusion_tag("includes/withheld_label.html")
+def withheld_label(result: Result | None) -> dict[str, Any]:
+    """A label on a result that is never ranked (invalidated, or an audit failed), saying why."""
+    if result is None:
+        return {"standing": None}
+    return {"standing": result_standing(result=result, speedup_measured=True)}
+
+
+# What an audit checks, in words: {{ audit.name|audit_title }}.
+register.filter("audit_title", audit_title)
