@@ -9,7 +9,7 @@ from django.test import Client
 
 from submissions.models import Run
 from submissions.services import result_invalidate, run_ingest_result
-from tests.factories.documents import audit, failed_timed_predictions, figure, result_document
+from tests.factories.documents import audit, failed_document, failed_timed_predictions, figure, result_document
 from tests.factories.rows import make_submission, run_reported_measuring
 from tests.factories.scenes import Demo
 
@@ -84,3 +84,13 @@ def test_an_invalidated_result_shows_the_decision_and_keeps_all_its_evidence(cli
     # The evidence stays: figures, audits, transitions, logs.
     assert 'id="figures"' in body and _audit_rows(body) == {"timed_predictions": "failed"}
     assert 'id="transitions"' in body and "compressed 2 layers" in body
+
+
+def test_a_failed_run_without_audits_has_no_audits_section(client: Client, demo: Demo) -> None:
+    submission = make_submission(owner=demo.owner, benchmark=demo.benchmark, name="crashes in compress")
+    run = run_reported_measuring(Run.objects.create(submission=submission, hardware_class=demo.hardware_class))
+    run_ingest_result(document={**failed_document(run.pk), "audits": []})
+    run.refresh_from_db()
+    assert run.state == Run.FAILED and run.result is not None  # a result, with the failure's log tails
+    body = client.get(f"/runs/{run.pk}/").content.decode()
+    assert "<h2>Audits</h2>" not in body and 'id="not-ranked"' not in body
