@@ -13,7 +13,7 @@ OFFLINE_BASE_IMAGE ?= footprint/base:bookworm
 WHEELS := .cache/wheels
 EXAMPLES_OUT := var/examples
 
-.PHONY: run test venv images examples lint clean-var
+.PHONY: run test venv images examples lint lint-imports clean-var
 
 venv: $(VENV)/.installed
 
@@ -57,10 +57,15 @@ test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-012345
 test: venv
 	@$(PY) -c 'import os,socket,urllib.parse as u; p=u.urlparse(os.environ["DATABASE_URL"]); socket.create_connection((p.hostname, p.port or 5432), 2)' 2>/dev/null || { \
 	  echo "PostgreSQL does not answer at $$DATABASE_URL; as root, run: bash .ci/services.sh" >&2; exit 1; }
+	$(MAKE) --no-print-directory lint-imports
 	@tmp=$$(mktemp -d /tmp/footprint-test.XXXXXX); mkdir "$$tmp/tmp"; \
 	TMPDIR=$$tmp/tmp $(VENV)/bin/pytest --basetemp=$$tmp/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ -n "$$FOOTPRINT_KEEP_TEST_TMP" ]; then echo "the tests' files are kept in $$tmp"; else rm -rf "$$tmp"; fi; \
 	exit $$status
 
-lint: venv
+# The platform's apps import one way (.importlinter); platform/ is not a package, its apps are.
+lint-imports: venv
+	PYTHONPATH=platform $(VENV)/bin/lint-imports --no-logo
+
+lint: venv lint-imports
 	$(VENV)/bin/ruff check runners platform tests examples perf

@@ -2,16 +2,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
-from budgets.models import Track
-
-
-class TrackInline(admin.TabularInline):
-    """The benchmark's budget tracks, editable beside it (also under Budgets > Tracks)."""
-
-    model = Track
-    extra = 0
-    fields = ("slug", "name", "order", "max_device_hours", "max_kwh")
-    ordering = ("order", "slug")
 
 
 @admin.register(Benchmark)
@@ -30,11 +20,10 @@ class BenchmarkAdmin(admin.ModelAdmin):
         "data_sha256",
         "created",
     )
-    inlines = (TrackInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A benchmark is its files: only import_benchmark (benchmarks.services.benchmark_import)
-        # creates one, with its data fields and its default budget tracks. An add form here
+        # creates one, with its data fields (and the budgets app its default tracks). An add form here
         # could fill neither and would fail on the empty data fields.
         return False
 

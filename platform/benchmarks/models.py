@@ -28,13 +28,13 @@ class Benchmark(models.Model):
     so that a job already queued keeps reading the files it was given.
     """
 
-    METRIC_ACCURACY = "accuracy"
-    METRIC_CHOICES = ((METRIC_ACCURACY, "accuracy"),)
+    class Metric(models.TextChoices):
+        ACCURACY = "accuracy", "accuracy"
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    metric = models.CharField(max_length=32, choices=METRIC_CHOICES, default=METRIC_ACCURACY)
+    metric = models.CharField(max_length=32, choices=Metric.choices, default=Metric.ACCURACY)
     num_classes = models.PositiveIntegerField(validators=[MinValueValidator(2)])
     input_shape = models.JSONField(help_text="shape of one input, e.g. [1, 8, 8]")
     data_version = models.PositiveIntegerField(default=1)
@@ -205,14 +205,10 @@ class HardwareClass(models.Model):
 class RunnerStatus(models.Model):
     """The last heartbeat of one runner (host) serving one hardware class."""
 
-    STATE_IDLE = "idle"
-    STATE_BUSY = "busy"
-    STATE_UNAVAILABLE = "unavailable"
-    STATE_CHOICES = (
-        (STATE_IDLE, "idle"),
-        (STATE_BUSY, "busy"),
-        (STATE_UNAVAILABLE, "unavailable"),
-    )
+    class State(models.TextChoices):
+        IDLE = "idle", "idle"
+        BUSY = "busy", "busy"
+        UNAVAILABLE = "unavailable", "unavailable"
 
     host = models.CharField(max_length=255)
     # The name the runner reported; kept even when no such class exists, so that the
@@ -221,7 +217,7 @@ class RunnerStatus(models.Model):
     hardware_class = models.ForeignKey(
         HardwareClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="runners"
     )
-    state = models.CharField(max_length=16, choices=STATE_CHOICES)
+    state = models.CharField(max_length=16, choices=State.choices)
     docker_ok = models.BooleanField(default=False)
     detail = models.TextField(blank=True)
     versions = models.JSONField(default=dict, blank=True)

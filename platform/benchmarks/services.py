@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from benchmarks.data import (
     reference_accuracy,
 )
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
-from budgets.services import tracks_ensure_defaults
 from footprint.storage import storage_root
 
 log = logging.getLogger(__name__)
@@ -123,14 +123,16 @@ def benchmark_import(
     reference_path: Path,
     num_classes: int | None = None,
     fields: dict[str, Any] | None = None,
+    on_create: Callable[..., object] | None = None,
 ) -> BenchmarkImport:
     """Check a benchmark's files, store them, and create or update the Benchmark.
 
     The files are stored under benchmarks/<slug>/<version>/; new content gets a new
     version folder (a queued job keeps reading the folder it was given), the same content
-    reuses the folder it is in. `fields` sets any of SETTABLE_FIELDS. A benchmark created
-    here gets the default budget tracks. Raises BenchmarkDataError with a reason for the
-    operator.
+    reuses the folder it is in. `fields` sets any of SETTABLE_FIELDS. `on_create(benchmark=...)`
+    runs in the transaction that saves a new benchmark (budgets.services.tracks_ensure_defaults
+    gives it the default tracks); an existing benchmark is only updated. Raises
+    BenchmarkDataError with a reason for the operator.
     """
     if not _SLUG.match(slug):
         raise BenchmarkDataError(f"the slug {slug!r} must be lower-case letters, digits and dashes (at most 64)")
@@ -206,10 +208,8 @@ def benchmark_import(
         )
     with transaction.atomic():
         benchmark.save()
-        if created:
-            # A new benchmark gets the default budget tracks (docs/search-cost.md); an
-            # existing one keeps what the operator made of its tracks, deletions included.
-            tracks_ensure_defaults(benchmark=benchmark)
+        if created and on_create is not None:
+            on_create(benchmark=benchmark)
     log.info(
         "benchmark %s: version %s, reference accuracy %.4f (%s)",
         slug,
@@ -234,7 +234,7 @@ def runner_status_record(*, status: Any) -> RunnerStatus:
     host, class_name, state = status.get("host"), status.get("hardware_class"), status.get("state")
     if not isinstance(host, str) or not host or not isinstance(class_name, str) or not class_name:
         raise ValueError("a runner status needs a host and a hardware_class")
-    if state not in dict(RunnerStatus.STATE_CHOICES):
+    if state not in RunnerStatus.State.values:
         raise ValueError(f"runner {host}: unknown state {state!r}")
     versions = status.get("versions")
     record, _ = RunnerStatus.objects.update_or_create(

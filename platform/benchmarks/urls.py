@@ -1,4 +1,4 @@
-"""URLs of the home page, the benchmark list and the runners page."""
+"""URLs of the home page and the benchmark list."""
 
 from __future__ import annotations
 
@@ -9,5 +9,4 @@ from benchmarks import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("benchmarks/", views.benchmark_list, name="benchmark-list"),
-    path("runners/", views.runners, name="runners"),
 ]

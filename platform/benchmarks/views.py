@@ -1,4 +1,4 @@
-"""The home page, the list of benchmarks and the runners page."""
+"""The home page and the list of benchmarks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from benchmarks.models import Benchmark, HardwareClass
-from benchmarks.selectors import runner_overview, runners_for_unknown_classes
 
 
 def _benchmarks_and_classes() -> dict[str, object]:
@@ -22,11 +21,3 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def benchmark_list(request: HttpRequest) -> HttpResponse:
     return render(request, "benchmarks/benchmark_list.html", _benchmarks_and_classes())
-
-
-def runners(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "benchmarks/runners.html",
-        {"overview": runner_overview(), "unknown_class_runners": runners_for_unknown_classes()},
-    )

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from budgets.costs import J_PER_KWH, LABEL_DECLARED, FigureLike, SearchCost
+from budgets.costs import FigureLike, SearchCost
+from core.units import J_PER_KWH, MJ_PER_J
+from submissions.models import Figure
 
-MJ_PER_J = 1000
 FIGURE_NAME = "energy_per_inference"
 FIGURE_UNIT = "mJ"
 
@@ -77,7 +78,7 @@ class BreakEven:
 
     @property
     def has_declared(self) -> bool:
-        return LABEL_DECLARED in self.search_labels
+        return Figure.Label.DECLARED in self.search_labels
 
 
 def break_even_for(*, cost: SearchCost, figures: Iterable[FigureLike]) -> BreakEven:

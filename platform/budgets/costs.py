@@ -14,14 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-J_PER_KWH = 3.6e6
-S_PER_HOUR = 3600.0
+from core.numbers import finite_number, whole_number
+from core.units import J_PER_KWH, S_PER_HOUR
+from submissions.models import Figure
 
-LABEL_MEASURED = "measured"
-LABEL_ESTIMATED = "estimated"
-LABEL_DECLARED = "declared"
-
-SUBJECT_SUBMISSION = "submission"
 # Compress figures of the result document (runners/README.md): name -> contract unit.
 COMPRESS_FIGURES: dict[str, str] = {
     "compress_wall": "s",
@@ -62,7 +58,7 @@ class DeclaredSearch:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "label": LABEL_DECLARED,
+            "label": Figure.Label.DECLARED,
             "device_type": self.device_type,
             "device_count": self.device_count,
             "hours": self.hours,
@@ -120,7 +116,7 @@ class SearchCost:
         """A JSON-able form for exports: measured and declared in separate blocks."""
         return {
             "measured": {
-                "label": LABEL_MEASURED,
+                "label": Figure.Label.MEASURED,
                 "compress_wall_s": self.compress_wall_s,
                 "compress_cpu_s": self.compress_cpu_s,
                 "compress_peak_memory_bytes": self.compress_peak_memory_bytes,
@@ -148,23 +144,6 @@ class SearchCost:
             },
             "notes": list(self.notes),
         }
-
-
-def _number(value: Any) -> float | None:
-    """A finite JSON number (bool is not one), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _integer(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 def declared_search_from(block: Any) -> DeclaredSearch | None:
@@ -196,18 +175,18 @@ def declared_search_from(block: Any) -> DeclaredSearch | None:
     if not isinstance(device_type, str) or not device_type.strip():
         problems.append("search.device_type is missing: the declared devices are not named")
         device_type = ""
-    device_count = _integer(block.get("device_count"))
+    device_count = whole_number(block.get("device_count"))
     if device_count is None or device_count < 1:
         problems.append(f"search.device_count is {block.get('device_count')!r}, not an integer >= 1")
         device_count = None
-    hours = _number(block.get("hours"))
+    hours = finite_number(block.get("hours"))
     if hours is None or hours < 0:
         problems.append(f"search.hours is {block.get('hours')!r}, not a number >= 0")
         hours = None
 
     trials = None
     if block.get("trials") is not None:
-        trials = _integer(block.get("trials"))
+        trials = whole_number(block.get("trials"))
         if trials is None or trials < 0:
             problems.append(f"search.trials is {block.get('trials')!r}, not an integer >= 0")
             trials = None
@@ -215,12 +194,12 @@ def declared_search_from(block: Any) -> DeclaredSearch | None:
     energy_kwh = power_w = None
     energy_invalid = False
     if block.get("energy_kwh") is not None:
-        energy_kwh = _number(block.get("energy_kwh"))
+        energy_kwh = finite_number(block.get("energy_kwh"))
         if energy_kwh is None or energy_kwh < 0:
             problems.append(f"search.energy_kwh is {block.get('energy_kwh')!r}, not a number >= 0")
             energy_kwh, energy_invalid = None, True
     if block.get("power_w") is not None:
-        power_w = _number(block.get("power_w"))
+        power_w = finite_number(block.get("power_w"))
         if power_w is None or power_w <= 0:
             problems.append(f"search.power_w is {block.get('power_w')!r}, not a number > 0")
             power_w, energy_invalid = None, True
@@ -252,7 +231,7 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
     notes: list[str] = []
     found: dict[str, FigureLike] = {}
     for figure in figures:
-        if figure.subject != SUBJECT_SUBMISSION or figure.name not in COMPRESS_FIGURES:
+        if figure.subject != Figure.Subject.SUBMISSION or figure.name not in COMPRESS_FIGURES:
             continue
         unit = COMPRESS_FIGURES[figure.name]
         if figure.unit != unit:
@@ -297,11 +276,11 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
     trials = method.get("trials")
     trial_log_count = len(trials) if isinstance(trials, list) else 0
 
-    device_parts: list[tuple[float | None, str]] = [(device_hours, LABEL_MEASURED)]
-    energy_parts: list[tuple[float | None, str]] = [(measured_kwh, energy_label or LABEL_MEASURED)]
+    device_parts: list[tuple[float | None, str]] = [(device_hours, Figure.Label.MEASURED)]
+    energy_parts: list[tuple[float | None, str]] = [(measured_kwh, energy_label or Figure.Label.MEASURED)]
     if declared is not None:
-        device_parts.append((declared.device_hours, LABEL_DECLARED))
-        energy_parts.append((declared.kwh, LABEL_DECLARED))
+        device_parts.append((declared.device_hours, Figure.Label.DECLARED))
+        energy_parts.append((declared.kwh, Figure.Label.DECLARED))
         notes.extend(declared.problems)
         if declared.device_hours is None and not declared.problems:
             notes.append("the declared search's device-hours are unknown")
@@ -319,7 +298,7 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
         total_j = math.fsum((measured_j, declared_j))  # type: ignore[arg-type]
     labels = {label for v, label in device_parts + energy_parts if v is not None}
     if declared is not None:
-        labels.add(LABEL_DECLARED)  # an unknown declared part is still a declared part
+        labels.add(Figure.Label.DECLARED)  # an unknown declared part is still a declared part
     return SearchCost(
         compress_wall_s=wall_s,
         compress_cpu_s=cpu_s,

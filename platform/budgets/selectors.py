@@ -1,19 +1,16 @@
-"""Reads of the budgets app: a result's budget block and the leaderboard's track filter.
+"""Reads of the budgets app: a result's budget block, and the budgets of many results at once.
 
 `result_budget` gathers what the result page shows (search cost, track, CO2e, break-even,
-trial curves); `leaderboard_track_filter` narrows leaderboard rows to one track's board.
+trial curves); `result_budgets` gives the leaderboard each row's search cost and track.
 Measured, estimated and declared parts stay apart in everything returned here.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import prefetch_related_objects
 
 from benchmarks.models import Benchmark
@@ -21,7 +18,6 @@ from budgets.breakeven import BreakEven, break_even_for
 from budgets.costs import (
     KWH_BASIS_ENERGY,
     KWH_BASIS_POWER,
-    LABEL_ESTIMATED,
     Co2e,
     SearchCost,
     co2e_for,
@@ -41,6 +37,7 @@ from budgets.trials import (
     trial_energy_axis,
     trial_log_from,
 )
+from submissions.models import Figure, Result
 
 # energy_break_even.inferences in exports when the method saves no energy per inference.
 BREAK_EVEN_NEVER = "never"
@@ -198,17 +195,35 @@ def budget_export(*, cost: SearchCost, track: Track | None, co2e: Co2e, break_ev
     }
 
 
-def result_budget(*, result: Any, tracks: Sequence[Track] | None = None) -> dict[str, Any]:
-    """Everything the result page shows about the price of a result.
+@dataclass(frozen=True)
+class ResultBudget:
+    """Everything the result page shows about the price of a result."""
 
-    `tracks`: the benchmark's tracks when the caller has them (else one query).
-    Returns a dict:
-      cost: SearchCost; export: dict (budget_export); tracks: list[Track] (smallest first);
-      track: Track | None; track_reasons: list[str] (why each smaller track did not fit);
-      co2e: Co2e; break_even: BreakEven; trial_log: TrialLog;
-      curves: {"trials", "energy", "expected_max"}: SVG string or None;
-      curve_notes: {curve name: why it is None}; notes: list[str] (declared parts, unknowns).
-    """
+    cost: SearchCost
+    tracks: list[Track]  # the benchmark's tracks, smallest first
+    track: Track | None  # the smallest track whose limits the totals fit
+    track_reasons: list[str]  # why each smaller track did not fit
+    co2e: Co2e
+    break_even: BreakEven
+    trial_log: TrialLog
+    curves: dict[str, str | None]  # "trials", "energy", "expected_max": SVG or None
+    curve_notes: dict[str, str]  # curve name: why it is None
+    notes: list[str]  # declared parts, unknowns
+
+    def as_export(self) -> dict[str, Any]:
+        """The JSON-able block of the run's result.json (budget_export and the reasons)."""
+        return {
+            **budget_export(cost=self.cost, track=self.track, co2e=self.co2e, break_even=self.break_even),
+            "track_reasons": list(self.track_reasons),
+            "tracks": [track.slug for track in self.tracks],
+            "curve_notes": dict(self.curve_notes),
+            "notes": list(self.notes),
+        }
+
+
+def result_budget(*, result: Result, tracks: Sequence[Track] | None = None) -> ResultBudget:
+    """The budget block of one result. `tracks`: the benchmark's tracks when the caller has
+    them (else one query)."""
     figures = list(result.figures.all())
     hardware_class = result.run.hardware_class
     document = result.document if isinstance(result.document, Mapping) else {}
@@ -233,7 +248,7 @@ def result_budget(*, result: Any, tracks: Sequence[Track] | None = None) -> dict
     declared_note = _declared_note(cost)
     if declared_note:
         notes.append(declared_note)
-    if cost.compress_energy_label == LABEL_ESTIMATED:
+    if cost.compress_energy_label == Figure.Label.ESTIMATED:
         notes.append(
             "The compress phase's energy is estimated (CPU time x the hardware class's power per core), "
             "not read from a counter."
@@ -244,19 +259,18 @@ def result_budget(*, result: Any, tracks: Sequence[Track] | None = None) -> dict
         notes.append("This benchmark defines no budget tracks.")
     elif track is None:
         notes.append("The result fits none of this benchmark's tracks (none of them is without limits).")
-    return {
-        "cost": cost,
-        "export": budget_export(cost=cost, track=track, co2e=co2e, break_even=break_even),
-        "tracks": ordered,
-        "track": track,
-        "track_reasons": track_reasons,
-        "co2e": co2e,
-        "break_even": break_even,
-        "trial_log": log,
-        "curves": curves,
-        "curve_notes": curve_notes,
-        "notes": notes,
-    }
+    return ResultBudget(
+        cost=cost,
+        tracks=ordered,  # type: ignore[arg-type]
+        track=track,  # type: ignore[arg-type]
+        track_reasons=track_reasons,
+        co2e=co2e,
+        break_even=break_even,
+        trial_log=log,
+        curves=curves,
+        curve_notes=curve_notes,
+        notes=notes,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -265,92 +279,40 @@ def result_budget(*, result: Any, tracks: Sequence[Track] | None = None) -> dict
 
 @dataclass(frozen=True)
 class RowBudget:
-    """A leaderboard row's search cost and track (cost None: the row has no result)."""
+    """A leaderboard row's search cost and the smallest track its totals fit."""
 
-    cost: SearchCost | None
+    cost: SearchCost
     track: Track | None
 
     @property
     def has_declared(self) -> bool:
         """Shown as a "declared" mark next to the row wherever it appears."""
-        return self.cost is not None and self.cost.has_declared
+        return self.cost.has_declared
+
+    def fits(self, track: Track) -> bool:
+        """Whether the totals fit `track`'s limits (an unknown total fits no limit)."""
+        return track_fits(cost=self.cost, track=track)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "track": self.track.slug if self.track is not None else None,
             "has_declared": self.has_declared,
-            "search_cost": self.cost.as_dict() if self.cost is not None else None,
+            "search_cost": self.cost.as_dict(),
         }
 
 
-@dataclass(frozen=True)
-class TrackedRow:
-    row: Any  # a copy of the given row, its `rank` renumbered within the board
-    budget: RowBudget
+def result_budgets(*, results: Sequence[Result], tracks: Sequence[Track]) -> dict[int, RowBudget]:
+    """Each result's search cost and track, by result id.
 
-
-def _get(row: Any, name: str) -> Any:
-    return row.get(name) if isinstance(row, Mapping) else getattr(row, name, None)
-
-
-def _row_result(row: Any) -> Any:
-    """The Result behind a row: `row.result`, else `row.run.result` (dicts alike)."""
-    result = _get(row, "result")
-    if result is None:
-        run = _get(row, "run")
-        if run is not None:
-            try:
-                result = run.result
-            except ObjectDoesNotExist:
-                result = None
-    return result
-
-
-def _with_rank(row: Any, rank: int | None) -> Any:
-    if isinstance(row, Mapping):
-        return {**row, "rank": rank}
-    if dataclasses.is_dataclass(row) and not isinstance(row, type):
-        return dataclasses.replace(row, rank=rank)
-    duplicate = copy.copy(row)
-    duplicate.rank = rank
-    return duplicate
-
-
-def leaderboard_track_filter(*, rows: Sequence[Any], track: Track | None, tracks: Sequence[Track]) -> list[TrackedRow]:
-    """The rows of one track's board, in the given order, each with its budget.
-
-    A track's board holds the entries whose totals fit its limits: the small-lab board
-    only small-lab entries, the large-lab board (no limits) every entry. `track` None: no
-    filter. Ranks are renumbered 1.. among the rows kept, in the order of their old ranks
-    (rows without a rank keep None). Rows are the leaderboard's (leaderboard.selectors
-    LeaderboardRow, with `.run.result`) or dicts with "result" or "run"; they are copied,
-    never changed. Queries: the results' figures and their runs' hardware classes, once
-    for all rows, unless already prefetched.
+    Queries: the results' figures and their runs' hardware classes, once for all results,
+    unless already prefetched.
     """
-    results = [r for r in (_row_result(row) for row in rows) if r is not None]
+    results = list(results)
     if results:
         prefetch_related_objects(results, "figures", "run__hardware_class")
     ordered = tracks_in_order(tracks)
-
-    kept: list[tuple[Any, RowBudget]] = []
-    for row in rows:
-        result = _row_result(row)
-        cost = search_cost_for_result(result=result) if result is not None else None
-        assigned = track_for(cost=cost, tracks=ordered) if cost is not None else None
-        budget = RowBudget(cost=cost, track=assigned)  # type: ignore[arg-type]
-        if track is not None and (cost is None or not track_fits(cost=cost, track=track)):
-            continue
-        kept.append((row, budget))
-
-    if track is None:
-        return [TrackedRow(row=row, budget=budget) for row, budget in kept]
-    ranked = sorted((_get(row, "rank"), i) for i, (row, _) in enumerate(kept) if _get(row, "rank") is not None)
-    new_rank = {i: position for position, (_, i) in enumerate(ranked, start=1)}
-    return [
-        TrackedRow(row=_with_rank(row, new_rank.get(i)) if _has_rank(row) else row, budget=budget)
-        for i, (row, budget) in enumerate(kept)
-    ]
-
-
-def _has_rank(row: Any) -> bool:
-    return "rank" in row if isinstance(row, Mapping) else hasattr(row, "rank")
+    budgets = {}
+    for result in results:
+        cost = search_cost_for_result(result=result)
+        budgets[result.pk] = RowBudget(cost=cost, track=track_for(cost=cost, tracks=ordered))  # type: ignore[arg-type]
+    return budgets

@@ -14,18 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from core.numbers import finite_number
+
 # Dodge et al. (2019) read the expected maximum from the empirical distribution of the
 # scores; with fewer draws than this the "distribution" is a handful of points.
 MIN_TRIALS_FOR_EXPECTED_MAX = 5
 
 ENERGY_BASIS_TRIALS = "trial energy_kwh"
 ENERGY_BASIS_SPLIT = "declared search energy split by trial duration"
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -70,15 +66,15 @@ def trial_log_from(trials: Any) -> TrialLog:
             read.append(Trial(index=index, score=None, duration_s=None, failed=True, energy_kwh=None))
             continue
         failed = entry.get("failed") is True
-        score = _number(entry.get("score"))
+        score = finite_number(entry.get("score"))
         if not failed and score is None:
             problems.append(f"trial {index} is not marked failed but has no score; counted as failed")
             failed = True
-        duration_s = _number(entry.get("duration_s"))
+        duration_s = finite_number(entry.get("duration_s"))
         if duration_s is not None and duration_s < 0:
             problems.append(f"trial {index} has a negative duration; its duration is unknown")
             duration_s = None
-        energy_kwh = _number(entry.get("energy_kwh"))
+        energy_kwh = finite_number(entry.get("energy_kwh"))
         if energy_kwh is not None and energy_kwh < 0:
             problems.append(f"trial {index} has a negative energy; its energy is unknown")
             energy_kwh = None

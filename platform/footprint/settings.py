@@ -51,12 +51,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "core",
     "benchmarks",
     "submissions",
     "leaderboard",
     "budgets",
     "papers",
-    "footprint",  # management commands (run_local)
+    "pages",
+    "demo",
+    "footprint",  # management commands (run_local, import_benchmark)
 ]
 
 MIDDLEWARE = [

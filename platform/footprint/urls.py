@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("benchmarks.urls")),
     path("", include("leaderboard.urls")),
     path("", include("papers.urls")),
+    path("", include("pages.urls")),
 ]

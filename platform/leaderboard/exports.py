@@ -4,6 +4,10 @@ Every figure travels with its label (measured / estimated / declared) in the nei
 column (CSV) or beside it (JSON); the search cost keeps its measured and declared parts
 apart, and the `declared` column says when a total holds a declared part, so that nothing
 declared is summed silently. Definitions: docs/search-cost.md.
+
+`status` says where the page lists an entry (submissions.standing.Standing) and
+`unranked_reason` why it has no rank: a failed audit (with its figure and sentence), an
+operator's invalidation (with its reason), the accuracy floor, or an unmeasured speed-up.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from budgets.breakeven import break_even_for
-from budgets.costs import LABEL_DECLARED, LABEL_MEASURED, co2e_for
+from budgets.costs import co2e_for
 from budgets.selectors import budget_export
 from leaderboard.selectors import LeaderboardRow, TrackBoard, track_limits_text
+from submissions.models import Audit, Figure
 
 EXPORT_SCHEMA = "footprint.leaderboard/1"
 # Labels of several parts are joined with this in a CSV cell: "declared+measured".
@@ -36,6 +41,9 @@ EXPORT_FIGURES: tuple[tuple[str, str], ...] = (
 
 CSV_COLUMNS: tuple[str, ...] = (
     "rank",
+    "status",
+    "unranked_reason",
+    "failed_audits",
     "meets_accuracy_floor",
     "method",
     "owner",
@@ -81,18 +89,37 @@ def _csv_text(value: str) -> str:
 
 
 def export_entries(*, tracked: TrackBoard) -> list[dict[str, Any]]:
-    """The board's entries as JSON-able dicts: ranked rows first, then those under the floor."""
+    """The board's entries as JSON-able dicts, in the page's order: the ranking, the entries
+    under the accuracy floor, then those never ranked (a failed audit, or invalidated)."""
     grid_intensity = tracked.board.hardware_class.grid_intensity_g_per_kwh
-    entries = []
-    for row in [*tracked.board.rows, *tracked.board.under_floor]:
-        entries.append(_entry(row, grid_intensity=grid_intensity))
-    return entries
+    return [_entry(row, grid_intensity=grid_intensity) for row in tracked.board.entries]
+
+
+def _audit(audit: Audit) -> dict[str, Any]:
+    return {
+        "name": audit.name,
+        "subject": audit.subject,
+        "verdict": audit.verdict,
+        "figure": audit.figure or None,
+        "value": audit.value,
+        "threshold": audit.threshold,
+        "unit": audit.unit or None,
+        "sentence": audit.sentence,
+        "source": audit.source,
+    }
 
 
 def _entry(row: LeaderboardRow, *, grid_intensity: float | None) -> dict[str, Any]:
     budget = row.budget
+    invalidation = row.invalidation
     entry: dict[str, Any] = {
         "rank": row.rank,
+        "status": row.standing,
+        "unranked_reason": row.unranked_reason or None,
+        "audits": [_audit(audit) for audit in row.audits],
+        "invalidation": None
+        if invalidation is None
+        else {"at": invalidation.at.isoformat(), "reason": invalidation.reason},
         "meets_accuracy_floor": row.meets_accuracy_floor,
         "method": row.name,
         "owner": row.owner_name,
@@ -160,8 +187,9 @@ def export_document(*, tracked: TrackBoard) -> dict[str, Any]:
             "a declared part is in the totals. A null total is unknown, never 0 (total.kwh_at_least: the "
             "known parts).",
             "A track's board holds the entries whose totals fit its limits; rank is renumbered within the "
-            "board and is null for entries that are not ranked (no measured speed-up, or under the accuracy "
-            "floor).",
+            "board and is null for entries that are not ranked; status says why (speedup_not_measured, "
+            "under_accuracy_floor, audit_failed, invalidated) and unranked_reason says it in words. An entry "
+            "with a failed audit, or invalidated by an operator, is never ranked, whatever its figures.",
             'energy_break_even.inferences is an integer, "never", or null with a reason.',
         ],
         "entries": export_entries(tracked=tracked),
@@ -185,6 +213,10 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
     """One CSV line (CSV_COLUMNS) of an entry of export_entries."""
     values: dict[str, Any] = {
         "rank": entry["rank"],
+        "status": entry["status"],
+        # The runner's sentences and the operator's reason: text, like a method's name.
+        "unranked_reason": _csv_text(entry["unranked_reason"] or ""),
+        "failed_audits": _joined([a["name"] for a in entry["audits"] if a["verdict"] == Audit.Verdict.FAILED]),
         "meets_accuracy_floor": entry["meets_accuracy_floor"],
         "method": _csv_text(entry["method"]),
         "owner": _csv_text(entry["owner"]),
@@ -203,7 +235,7 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         measured, declared, total = cost["measured"], cost["declared"], cost["total"]
         values.update(
             measured_device_hours=measured["device_hours"],
-            measured_device_hours_label=LABEL_MEASURED if measured["device_hours"] is not None else None,
+            measured_device_hours_label=Figure.Label.MEASURED if measured["device_hours"] is not None else None,
             measured_kwh=measured["kwh"],
             measured_kwh_label=measured["energy_label"] if measured["kwh"] is not None else None,
             total_device_hours=total["device_hours"],
@@ -213,18 +245,18 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         if declared is not None:
             values.update(
                 declared_device_hours=declared["device_hours"],
-                declared_device_hours_label=LABEL_DECLARED,
+                declared_device_hours_label=Figure.Label.DECLARED,
                 declared_kwh=declared["kwh"],
-                declared_kwh_label=LABEL_DECLARED,
+                declared_kwh_label=Figure.Label.DECLARED,
                 declared_kwh_basis=declared["kwh_basis"],
                 declared_trials=declared["trials"],
             )
-        labels = {LABEL_MEASURED} if measured["device_hours"] is not None else set()
+        labels = {Figure.Label.MEASURED} if measured["device_hours"] is not None else set()
         values["total_device_hours_labels"] = _joined(
-            sorted(labels | ({LABEL_DECLARED} if declared is not None else set()))
+            sorted(labels | ({Figure.Label.DECLARED} if declared is not None else set()))
         )
         values["total_kwh_labels"] = _joined(
-            sorted(set(total["energy_labels"]) | ({LABEL_DECLARED} if declared is not None else set()))
+            sorted(set(total["energy_labels"]) | ({Figure.Label.DECLARED} if declared is not None else set()))
         )
     co2e = entry["co2e"]
     if co2e is not None:

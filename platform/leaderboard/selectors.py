@@ -3,7 +3,9 @@
 Every number on a row comes from one job: the submission and the reference were measured
 side by side on the same runner, so speed-up and the accuracy delta are ratios and
 differences within that job. Rows are ranked by measured speed-up among the entries that
-reach the benchmark's accuracy floor; the others are listed apart, unranked.
+reach the benchmark's accuracy floor; those under it are listed apart, unranked, and so are
+the entries that are never ranked: a failed audit, or invalidated by an operator
+(submissions.standing).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from django.db.models import OuterRef, Prefetch, Subquery
 
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
-from budgets.selectors import RowBudget, leaderboard_track_filter, track_from_slug, tracks_for_benchmark
-from submissions.models import Figure, Run, Submission
+from budgets.selectors import RowBudget, result_budgets, track_from_slug, tracks_for_benchmark
+from submissions.flags import FlagNote, result_flag_notes
+from submissions.models import Audit, Figure, ResultInvalidation, Run, Submission
+from submissions.standing import WITHHELD, Standing, result_standing
 
 # Row attribute -> (figure name, unit) of the submission's figures.
 ROW_FIGURES: dict[str, tuple[str, str]] = {
@@ -84,62 +88,6 @@ def speedup_falls_short(*, measured: float | None, theoretical: float | None) ->
     return theoretical > FLAG_MIN_THEORETICAL_SPEEDUP and measured < FLAG_MAX_REALISED_FRACTION * theoretical
 
 
-# Flags a runner may put on a result (docs/measurement.md, "Flags"), in display order.
-FLAG_ORDER = ("unstable", "predictions_differ", "cache_suspected")
-
-
-@dataclass(frozen=True)
-class FlagNote:
-    name: str  # the flag as the result document names it
-    text: str  # the label shown
-    title: str  # why, in words a reader can check against the figures
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def result_flag_notes(*, flags: list[str], figures: dict[tuple[str, str], Figure], provenance: dict) -> list[FlagNote]:
-    """The flags of a result with the figures that raised them, for a label's title."""
-    thresholds = provenance.get("flag_thresholds") if isinstance(provenance, dict) else None
-    thresholds = thresholds if isinstance(thresholds, dict) else {}
-
-    def value(subject: str, name: str) -> float | None:
-        figure = figures.get((subject, name))
-        return figure.value if figure is not None else None
-
-    notes = []
-    known = [f for f in FLAG_ORDER if f in flags] + sorted(f for f in flags if f not in FLAG_ORDER)
-    for flag in known:
-        if flag == "unstable":
-            repeats = provenance.get("repeats") if isinstance(provenance, dict) else None
-            title = (
-                f"The p50 latency varied over the {repeats or 'repeated'} fresh serve processes more than the "
-                f"benchmark's threshold of {_percent(thresholds.get('unstable_cv'))} (coefficient of variation: "
-                f"reference {_percent(value('reference', 'latency_p50_cv'))}, submission "
-                f"{_percent(value('submission', 'latency_p50_cv'))}). The latencies are medians of the repeats; "
-                "the speed-up is less certain than its digits suggest."
-            )
-        elif flag == "predictions_differ":
-            title = (
-                f"{_percent(value('submission', 'prediction_mismatch_rate'))} of the timed single-stream replies "
-                f"differ from the accuracy run's predictions for the same inputs (tolerance "
-                f"{_percent(thresholds.get('prediction_mismatch_rate'))}): the model that was timed may not be "
-                "the model that was scored."
-            )
-        elif flag == "cache_suspected":
-            ratio = value("submission", "repeat_latency_ratio")
-            title = (
-                f"One input sent again and again was answered in {'n/a' if ratio is None else f'{ratio:.2f}'}x the "
-                f"median time of unseen inputs (flagged below {thresholds.get('repeat_latency_ratio', 0.8)}x): "
-                "the server may remember replies, which makes its latencies look better than a model's."
-            )
-        else:
-            title = f"flagged by the runner: {flag}"
-        notes.append(FlagNote(name=flag, text=flag.replace("_", " "), title=title))
-    return notes
-
-
 @dataclass
 class LeaderboardRow:
     submission: Submission
@@ -149,6 +97,13 @@ class LeaderboardRow:
     division: str
     finished_at: datetime | None
     meets_accuracy_floor: bool
+    # Where the entry is listed, and why it has no rank ("" when ranked).
+    standing: Standing = Standing.RANKED
+    unranked_reason: str = ""
+    # Every audit of the result, in the runner's order (the failed ones decide the standing),
+    # and the operator's invalidation, if any.
+    audits: list[Audit] = field(default_factory=list)
+    invalidation: ResultInvalidation | None = None
     rank: int | None = None
     accuracy: float | None = None
     accuracy_delta: float | None = None  # submission - reference, same job
@@ -177,6 +132,10 @@ class LeaderboardRow:
     budget: RowBudget | None = None
 
     @property
+    def failed_audits(self) -> list[Audit]:
+        return [audit for audit in self.audits if audit.verdict == Audit.Verdict.FAILED]
+
+    @property
     def speedup_falls_short(self) -> bool:
         """Measured speed-up far below the theoretical one: "smaller, not faster"."""
         return speedup_falls_short(measured=self.speedup, theoretical=self.theoretical_speedup)
@@ -203,13 +162,19 @@ class LeaderboardBoard:
     hardware_class: HardwareClass
     sort: str  # the sort applied: "rank" or a SORT_KEYS key, with "-" when reversed
     accuracy_floor_fraction: float
-    rows: list[LeaderboardRow]  # meeting the accuracy floor
+    rows: list[LeaderboardRow]  # meeting the accuracy floor (ranked when their speed-up is measured)
     under_floor: list[LeaderboardRow]  # listed apart, never ranked
+    withheld: list[LeaderboardRow]  # a failed audit or invalidated: listed apart with the reason, never ranked
     baseline: BaselineRow | None
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows and not self.under_floor
+        return not self.rows and not self.under_floor and not self.withheld
+
+    @property
+    def entries(self) -> list[LeaderboardRow]:
+        """Every entry, as the page lists them: ranked table, under the floor, withheld."""
+        return [*self.rows, *self.under_floor, *self.withheld]
 
 
 def _figures(run: Run) -> dict[tuple[str, str], Figure]:
@@ -228,7 +193,7 @@ def _pivot(target: object, figures: dict[tuple[str, str], Figure], subject: str,
 
 def _default_key(row: LeaderboardRow) -> tuple:
     # Measured speed-ups first, largest first; then accuracy; then who got there first.
-    measured = row.speedup is not None and row.labels.get("speedup") == Figure.LABEL_MEASURED
+    measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
     return (
         0 if measured else 1,
         -(row.speedup or 0.0) if measured else 0.0,
@@ -249,7 +214,7 @@ def _label_group(row: LeaderboardRow, attribute: str) -> str:
         return "missing"
     label = row.labels.get(attribute)
     # Anything not known to be measured or estimated is declared: it ranks with neither.
-    return label if label in (Figure.LABEL_MEASURED, Figure.LABEL_ESTIMATED) else Figure.LABEL_DECLARED
+    return label if label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED) else Figure.Label.DECLARED
 
 
 def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descending: bool) -> list[LeaderboardRow]:
@@ -259,7 +224,7 @@ def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descendi
     estimated figure is not comparable with a measured one, whichever way one reads.
     """
     ordered: list[LeaderboardRow] = []
-    for group in (Figure.LABEL_MEASURED, Figure.LABEL_ESTIMATED, Figure.LABEL_DECLARED, "missing"):
+    for group in (Figure.Label.MEASURED, Figure.Label.ESTIMATED, Figure.Label.DECLARED, "missing"):
         members = [r for r in rows if _label_group(r, attribute) == group]
         if not members:
             continue
@@ -269,7 +234,7 @@ def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descendi
             else _sorted_by_value(members, attribute, descending)
         )
         # Measured rows lead without a caption; rows lacking the figure need one only below others.
-        if group != Figure.LABEL_MEASURED and (group != "missing" or ordered):
+        if group != Figure.Label.MEASURED and (group != "missing" or ordered):
             members[0].sort_caption = LABEL_GROUP_CAPTIONS[group]
         ordered.extend(members)
     return ordered
@@ -291,6 +256,25 @@ def _sorted(rows: list[LeaderboardRow], sort: str) -> list[LeaderboardRow]:
     return _sorted_by_value(present, attribute, descending) + sorted(missing, key=_default_key)
 
 
+def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
+    """Number the ranked rows 1.. in the default order; a row whose speed-up is not measured
+    keeps no rank (it is listed after the ranked ones)."""
+    ordered = sorted(rows, key=_default_key)
+    for position, row in enumerate(ordered, start=1):
+        row.rank = position if row.standing == Standing.RANKED else None
+    return ordered
+
+
+def _tables(
+    rows: list[LeaderboardRow], sort: str
+) -> tuple[list[LeaderboardRow], list[LeaderboardRow], list[LeaderboardRow]]:
+    """The board's three tables, each sorted: the ranking, under the floor, withheld."""
+    listed = _ranked([r for r in rows if r.standing in (Standing.RANKED, Standing.SPEEDUP_NOT_MEASURED)])
+    under_floor = [r for r in rows if r.standing == Standing.UNDER_ACCURACY_FLOOR]
+    withheld = [r for r in rows if r.standing in WITHHELD]
+    return _sorted(listed, sort), _sorted(under_floor, sort), _sorted(withheld, sort)
+
+
 def normalize_sort(sort: str | None) -> str:
     """The sort to apply: a known key (optionally "-key"), else the ranking."""
     if sort and sort.lstrip("-") in SORT_KEYS and sort.count("-") <= 1:
@@ -303,8 +287,8 @@ def leaderboard_rows(
 ) -> LeaderboardBoard:
     """Published submissions' latest succeeded run on (benchmark, hardware class).
 
-    Two queries whatever the number of rows: the runs (with submission, owner and
-    result joined) and their figures.
+    Three queries whatever the number of rows: the runs (with submission, owner, result
+    and its invalidation joined), their figures and their audits.
     """
     latest = (
         Run.objects.filter(
@@ -324,8 +308,11 @@ def leaderboard_rows(
             state=Run.SUCCEEDED,
             id=Subquery(latest),
         )
-        .select_related("submission__owner", "result")
-        .prefetch_related(Prefetch("result__figures", queryset=Figure.objects.all()))
+        .select_related("submission__owner", "result__invalidation")
+        .prefetch_related(
+            Prefetch("result__figures", queryset=Figure.objects.all()),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
+        )
     )
 
     rows: list[LeaderboardRow] = []
@@ -341,41 +328,46 @@ def leaderboard_rows(
             meets_accuracy_floor=bool(run.result.meets_accuracy_floor),
         )
         figures = _figures(run)
-        _pivot(row, figures, Figure.SUBJECT_SUBMISSION, ROW_FIGURES)
-        _pivot(row, figures, Figure.SUBJECT_REFERENCE, ROW_REFERENCE_FIGURES)
+        _pivot(row, figures, Figure.Subject.SUBMISSION, ROW_FIGURES)
+        _pivot(row, figures, Figure.Subject.REFERENCE, ROW_REFERENCE_FIGURES)
         row.flags = result_flag_notes(
             flags=list(run.result.flags or []), figures=figures, provenance=run.result.provenance
         )
-        reference = figures.get((Figure.SUBJECT_REFERENCE, "accuracy"))
+        reference = figures.get((Figure.Subject.REFERENCE, "accuracy"))
         if row.accuracy is not None and reference is not None:
             row.accuracy_delta = row.accuracy - reference.value
             row.labels["accuracy_delta"] = (
-                Figure.LABEL_MEASURED
-                if reference.label == row.labels["accuracy"] == Figure.LABEL_MEASURED
-                else Figure.LABEL_ESTIMATED
+                Figure.Label.MEASURED
+                if reference.label == row.labels["accuracy"] == Figure.Label.MEASURED
+                else Figure.Label.ESTIMATED
             )
+        standing = result_standing(
+            result=run.result,
+            speedup_measured=row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED,
+            accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
+        )
+        row.standing, row.unranked_reason = standing.standing, standing.reason
+        row.audits, row.invalidation = list(run.result.audits.all()), standing.invalidation
         rows.append(row)
 
-    ranked = sorted([r for r in rows if r.meets_accuracy_floor], key=_default_key)
-    for position, row in enumerate(ranked, start=1):
-        measured = row.speedup is not None and row.labels.get("speedup") == Figure.LABEL_MEASURED
-        row.rank = position if measured else None
-    under_floor = [r for r in rows if not r.meets_accuracy_floor]
-
     baseline = None
-    if runs:
-        newest = max(runs, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
+    # The reference of a result that is never ranked is no baseline either: its job is suspect.
+    trusted = [row.run for row in rows if row.standing not in WITHHELD]
+    if trusted:
+        newest = max(trusted, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
         baseline = BaselineRow(run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy)
-        _pivot(baseline, _figures(newest), Figure.SUBJECT_REFERENCE, BASELINE_FIGURES)
+        _pivot(baseline, _figures(newest), Figure.Subject.REFERENCE, BASELINE_FIGURES)
 
     applied = normalize_sort(sort)
+    ranked, under_floor, withheld = _tables(rows, applied)
     return LeaderboardBoard(
         benchmark=benchmark,
         hardware_class=hardware_class,
         sort=applied,
         accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
-        rows=_sorted(ranked, applied),
-        under_floor=_sorted(under_floor, applied),
+        rows=ranked,
+        under_floor=under_floor,
+        withheld=withheld,
         baseline=baseline,
     )
 
@@ -419,7 +411,7 @@ def track_limits_text(track: Track) -> str:
 class TrackBoard:
     """A leaderboard narrowed to one budget track's board, each row with its budget."""
 
-    board: LeaderboardBoard  # rows and under_floor hold the track's entries only
+    board: LeaderboardBoard  # its tables hold the track's entries only
     tracks: list[Track]  # the benchmark's tracks, smallest first
     track: Track | None  # the board shown; None: every entry (no track without limits)
     default_track: Track | None
@@ -460,16 +452,15 @@ def leaderboard_track_board(
     else:
         track = default
     board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort=sort)
-    everything = board.rows + board.under_floor
+    everything = board.entries
+    budgets = result_budgets(results=[row.run.result for row in everything], tracks=tracks)
     kept: list[LeaderboardRow] = []
-    # One call for both tables: ranks are renumbered among the ranked rows only (the
-    # under-floor rows have none), and the budgets are read in one batch.
-    for entry in leaderboard_track_filter(rows=everything, track=track, tracks=tracks):
-        row = entry.row
-        row.budget = entry.budget
-        kept.append(row)
-    board.rows = _sorted([r for r in kept if r.meets_accuracy_floor], board.sort)
-    board.under_floor = _sorted([r for r in kept if not r.meets_accuracy_floor], board.sort)
+    for row in everything:
+        row.budget = budgets[row.run.result.pk]
+        if track is None or row.budget.fits(track):
+            kept.append(row)
+    # Ranks are renumbered among the board's entries; the rows listed apart have none.
+    board.rows, board.under_floor, board.withheld = _tables(kept, board.sort)
     return TrackBoard(
         board=board,
         tracks=tracks,

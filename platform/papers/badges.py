@@ -12,8 +12,9 @@ import hashlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from papers.claims import NOT_REPRODUCED, PARTIALLY_REPRODUCED, PENDING, REPRODUCED
+from papers.claims import Status
 from submissions.models import Figure, Run
+from submissions.standing import Standing, result_standing
 
 LABEL = "Footprint"
 HEIGHT_PX = 20
@@ -27,10 +28,10 @@ COLOR_NEUTRAL = "#5f6b7a"
 COLOR_INFO = "#1f5fa8"
 
 STATUS_COLORS = {
-    REPRODUCED: COLOR_GOOD,
-    PARTIALLY_REPRODUCED: COLOR_PARTIAL,
-    NOT_REPRODUCED: COLOR_BAD,
-    PENDING: COLOR_NEUTRAL,
+    Status.REPRODUCED: COLOR_GOOD,
+    Status.PARTIALLY_REPRODUCED: COLOR_PARTIAL,
+    Status.NOT_REPRODUCED: COLOR_BAD,
+    Status.PENDING: COLOR_NEUTRAL,
 }
 
 # Advance widths (px) of Verdana at 11 px for the characters badges use; others count as
@@ -114,13 +115,20 @@ def run_badge(*, run: Run, speedup: Figure | None) -> Badge:
     """A run's badge: its measured speed-up on its class once it succeeded, else its state.
 
     `speedup` is the submission's speed-up figure of the run's result (None without one).
+    A result that is never ranked shows why instead of a speed-up.
     """
     hardware = run.hardware_class.name
+    if run.state == Run.SUCCEEDED and hasattr(run, "result"):
+        standing = result_standing(result=run.result, speedup_measured=True)
+        if standing.standing == Standing.INVALIDATED:
+            return Badge(message=f"invalidated on {hardware}", color=COLOR_BAD)
+        if standing.standing == Standing.AUDIT_FAILED:
+            return Badge(message=f"audit failed on {hardware}", color=COLOR_BAD)
     if run.state == Run.SUCCEEDED:
         if speedup is None or speedup.unit != "ratio":
             return Badge(message=f"succeeded on {hardware}", color=COLOR_INFO)
         message = f"{speedup.value:.1f}× on {hardware}"
-        if speedup.label != Figure.LABEL_MEASURED:
+        if speedup.label != Figure.Label.MEASURED:
             message += f" ({speedup.label})"
         return Badge(message=message, color=COLOR_GOOD)
     if run.state == Run.FAILED:

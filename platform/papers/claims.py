@@ -16,10 +16,12 @@ compression a result better than the claim is reproduced too (the claim is a low
 that the measurement meets); size and search energy are reproduced only within the
 tolerance either way (they describe the artifact and the search: a far smaller file or a
 far cheaper search is not the one the paper describes). Figures labelled `declared` (the
-submission's own word) reproduce nothing: the quantity is `not measured`.
+submission's own word) reproduce nothing: the quantity is `not measured`. Nor does a run
+that is never ranked (a failed audit, or invalidated by an operator): its claim is pending,
+saying why.
 
 The functions that take rows never query; `paper_checks` reads everything for a list of
-papers in four queries whatever their number.
+papers in five queries whatever their number.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from benchmarks.models import Benchmark
+from core.units import J_PER_KWH
 from papers.models import (
     DEFAULT_ACCURACY_ABS,
     DEFAULT_COMPRESSION_RATIO_REL,
@@ -42,22 +46,28 @@ from papers.models import (
     ClaimTolerance,
     Paper,
 )
-from submissions.models import Figure, Run
+from submissions.models import Audit, Figure, Run
 from submissions.selectors import submission_can_view
+from submissions.standing import result_standing
 
-JOULES_PER_KWH = 3.6e6
 # A gap exactly at the tolerance reproduces the claim; this absorbs the rounding of
 # float arithmetic (0.975 - 0.98 is -0.0050000000000000044), nothing more.
 EPSILON = 1e-9
 
-# Per quantity.
-REPRODUCED = "reproduced"
-NOT_REPRODUCED = "not reproduced"
-NOT_MEASURED = "not measured"
-# Per claim and per paper (REPRODUCED and NOT_REPRODUCED too).
-PENDING = "pending"
-PARTIALLY_REPRODUCED = "partially reproduced"
-STATUSES = (REPRODUCED, PARTIALLY_REPRODUCED, NOT_REPRODUCED, PENDING)
+
+class Status(models.TextChoices):
+    """A quantity is reproduced, not reproduced or not measured; a claim and a paper are
+    reproduced, partially reproduced, not reproduced or pending."""
+
+    REPRODUCED = "reproduced", "reproduced"
+    PARTIALLY_REPRODUCED = "partially reproduced", "partially reproduced"
+    NOT_REPRODUCED = "not reproduced", "not reproduced"
+    NOT_MEASURED = "not measured", "not measured"
+    PENDING = "pending", "pending"
+
+
+# The statuses of claims and papers, best first.
+STATUSES = (Status.REPRODUCED, Status.PARTIALLY_REPRODUCED, Status.NOT_REPRODUCED, Status.PENDING)
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ QUANTITIES: tuple[Quantity, ...] = (
         "claimed_search_kwh",
         "compress_energy_net",
         "J",
-        1 / JOULES_PER_KWH,
+        1 / J_PER_KWH,
         True,
         False,
         "search_energy_rel",
@@ -126,7 +136,7 @@ class QuantityCheck:
     quantity: Quantity
     claimed: float
     tolerance: float
-    status: str  # REPRODUCED, NOT_REPRODUCED or NOT_MEASURED
+    status: Status  # REPRODUCED, NOT_REPRODUCED or NOT_MEASURED
     measured: float | None = None  # in the claim's unit (kWh for search energy)
     label: str | None = None  # of the figure: measured, estimated (declared ones are not compared)
     # measured - claimed: absolute for accuracy (a fraction: 0.004 = 0.4 points), else a
@@ -139,7 +149,7 @@ class QuantityCheck:
 @dataclass
 class ClaimCheck:
     claim: Claim
-    status: str
+    status: Status
     # Why the claim is pending, in words a reader can act on; "" otherwise.
     reason: str = ""
     # The run the measured figures come from; None unless the viewer may see it.
@@ -150,7 +160,7 @@ class ClaimCheck:
 @dataclass
 class PaperCheck:
     paper: Paper
-    status: str
+    status: Status
     claims: list[ClaimCheck] = field(default_factory=list)
 
     @property
@@ -183,13 +193,15 @@ def quantity_check(
     claimed = float(claimed)
 
     def not_measured(note: str) -> QuantityCheck:
-        return QuantityCheck(quantity=quantity, claimed=claimed, tolerance=tolerance, status=NOT_MEASURED, note=note)
+        return QuantityCheck(
+            quantity=quantity, claimed=claimed, tolerance=tolerance, status=Status.NOT_MEASURED, note=note
+        )
 
     if figure is None:
         return not_measured("the run has no such figure")
     if figure.unit != quantity.figure_unit:
         return not_measured(f"the run gives it in {figure.unit}, not {quantity.figure_unit}")
-    if figure.label == Figure.LABEL_DECLARED:
+    if figure.label == Figure.Label.DECLARED:
         # The submission's own word for it: comparing it with the paper's proves nothing.
         return not_measured("the submission declared it; a declared figure does not reproduce a claim")
 
@@ -212,40 +224,40 @@ def quantity_check(
         quantity=quantity,
         claimed=claimed,
         tolerance=tolerance,
-        status=REPRODUCED if reproduced else NOT_REPRODUCED,
+        status=Status.REPRODUCED if reproduced else Status.NOT_REPRODUCED,
         measured=measured,
         label=figure.label,
         gap=gap,
     )
 
 
-def claim_status(*, quantity_statuses: Sequence[str]) -> str:
+def claim_status(*, quantity_statuses: Sequence[str]) -> Status:
     """A claim's status from its quantities' (pending when none was measured)."""
-    measured = [status for status in quantity_statuses if status != NOT_MEASURED]
+    measured = [status for status in quantity_statuses if status != Status.NOT_MEASURED]
     if not measured:
-        return PENDING
-    if all(status == REPRODUCED for status in measured):
-        return REPRODUCED
-    if all(status == NOT_REPRODUCED for status in measured):
-        return NOT_REPRODUCED
-    return PARTIALLY_REPRODUCED
+        return Status.PENDING
+    if all(status == Status.REPRODUCED for status in measured):
+        return Status.REPRODUCED
+    if all(status == Status.NOT_REPRODUCED for status in measured):
+        return Status.NOT_REPRODUCED
+    return Status.PARTIALLY_REPRODUCED
 
 
-def paper_status(*, claim_statuses: Sequence[str]) -> str:
+def paper_status(*, claim_statuses: Sequence[str]) -> Status:
     """A paper's status from its claims'.
 
     pending: no claim, or every claim pending; reproduced: every claim reproduced;
     not reproduced: every claim that is not pending is not reproduced; otherwise
     partially reproduced (a reproduced claim next to a pending one included).
     """
-    settled = [status for status in claim_statuses if status != PENDING]
+    settled = [status for status in claim_statuses if status != Status.PENDING]
     if not settled:
-        return PENDING
-    if len(settled) == len(claim_statuses) and all(status == REPRODUCED for status in settled):
-        return REPRODUCED
-    if all(status == NOT_REPRODUCED for status in settled):
-        return NOT_REPRODUCED
-    return PARTIALLY_REPRODUCED
+        return Status.PENDING
+    if len(settled) == len(claim_statuses) and all(status == Status.REPRODUCED for status in settled):
+        return Status.REPRODUCED
+    if all(status == Status.NOT_REPRODUCED for status in settled):
+        return Status.NOT_REPRODUCED
+    return Status.PARTIALLY_REPRODUCED
 
 
 def claim_check(*, claim: Claim, run: Run | None, tolerances: Tolerances) -> ClaimCheck:
@@ -256,8 +268,14 @@ def claim_check(*, claim: Claim, run: Run | None, tolerances: Tolerances) -> Cla
     if run is None:
         return ClaimCheck(
             claim=claim,
-            status=PENDING,
+            status=Status.PENDING,
             reason=f"no succeeded run of its submission on {claim.hardware_class.name} yet",
+        )
+    standing = result_standing(result=run.result, speedup_measured=True)
+    if standing.withheld:
+        # Figures from a job whose audit failed, or that an operator invalidated, prove nothing.
+        return ClaimCheck(
+            claim=claim, status=Status.PENDING, reason=f"run {run.pk} is never ranked: {standing.reason}", run=run
         )
     figures = {(f.subject, f.name): f for f in run.result.figures.all()}
     quantities = []
@@ -265,18 +283,18 @@ def claim_check(*, claim: Claim, run: Run | None, tolerances: Tolerances) -> Cla
         claimed = getattr(claim, quantity.claim_field)
         if claimed is None:
             continue
-        figure = figures.get((Figure.SUBJECT_SUBMISSION, quantity.figure_name))
+        figure = figures.get((Figure.Subject.SUBMISSION, quantity.figure_name))
         quantities.append(quantity_check(quantity=quantity, claimed=claimed, figure=figure, tolerances=tolerances))
     status = claim_status(quantity_statuses=[q.status for q in quantities])
-    reason = f"run {run.pk} measured none of the claimed figures" if status == PENDING else ""
+    reason = f"run {run.pk} measured none of the claimed figures" if status == Status.PENDING else ""
     return ClaimCheck(claim=claim, status=status, reason=reason, run=run, quantities=quantities)
 
 
 def latest_succeeded_runs(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Run]:
     """(submission id, hardware class id) -> its latest succeeded run with a result.
 
-    Two queries: the runs (one per pair, with result) and their figures. "Latest" is the
-    leaderboard's: by finish time, then id.
+    Three queries: the runs (one per pair, with result and invalidation), their figures and
+    their audits. "Latest" is the leaderboard's: by finish time, then id.
     """
     pairs = set(pairs)
     if not pairs:
@@ -299,8 +317,11 @@ def latest_succeeded_runs(*, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int
             result__isnull=False,
             id=Subquery(latest),
         )
-        .select_related("result", "hardware_class")
-        .prefetch_related(Prefetch("result__figures", queryset=Figure.objects.all()))
+        .select_related("result__invalidation", "hardware_class")
+        .prefetch_related(
+            Prefetch("result__figures", queryset=Figure.objects.all()),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
+        )
     )
     found = {(run.submission_id, run.hardware_class_id): run for run in runs}
     return {pair: run for pair, run in found.items() if pair in pairs}
@@ -327,15 +348,17 @@ def paper_checks(*, papers: Sequence[Paper], viewer: AbstractBaseUser | Anonymou
     for claim in claims:
         submission = claim.submission
         if submission is None or not submission_can_view(viewer, submission):
-            checks[claim.pk] = ClaimCheck(claim=claim, status=PENDING, reason="no submission measures it yet")
+            checks[claim.pk] = ClaimCheck(claim=claim, status=Status.PENDING, reason="no submission measures it yet")
         elif (claim.paper_id, submission.pk) not in linked:
             checks[claim.pk] = ClaimCheck(
-                claim=claim, status=PENDING, reason=f"its submission {submission.name!r} is not linked to the paper"
+                claim=claim,
+                status=Status.PENDING,
+                reason=f"its submission {submission.name!r} is not linked to the paper",
             )
         elif submission.benchmark_id != claim.benchmark_id:
             checks[claim.pk] = ClaimCheck(
                 claim=claim,
-                status=PENDING,
+                status=Status.PENDING,
                 reason=f"its submission {submission.name!r} was made to another benchmark",
             )
         else:

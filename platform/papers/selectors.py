@@ -11,7 +11,7 @@ from submissions.selectors import submission_can_view
 
 
 def paper_list(*, viewer: AbstractBaseUser | AnonymousUser) -> list[PaperCheck]:
-    """Every paper with its status as `viewer` may see it (five queries in all)."""
+    """Every paper with its status as `viewer` may see it (six queries in all)."""
     return paper_checks(papers=list(Paper.objects.all()), viewer=viewer)
 
 
@@ -37,13 +37,18 @@ def paper_visible_submissions(*, paper: Paper, viewer: AbstractBaseUser | Anonym
 
 
 def run_for_badge(*, run_id: int) -> tuple[Run, Figure | None] | None:
-    """A run with its class and submission, and its speed-up figure (None: none yet)."""
-    run = Run.objects.select_related("submission", "hardware_class").filter(pk=run_id).first()
+    """A run with its class, submission, result and audits, and its speed-up figure (None: none yet)."""
+    run = (
+        Run.objects.select_related("submission", "hardware_class", "result__invalidation")
+        .prefetch_related("result__audits")
+        .filter(pk=run_id)
+        .first()
+    )
     if run is None:
         return None
     speedup = None
     if run.state == Run.SUCCEEDED:
-        speedup = Figure.objects.filter(result__run=run, subject=Figure.SUBJECT_SUBMISSION, name="speedup").first()
+        speedup = Figure.objects.filter(result__run=run, subject=Figure.Subject.SUBMISSION, name="speedup").first()
     return run, speedup
 
 

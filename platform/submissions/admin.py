@@ -1,6 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from submissions.models import Figure, Result, Run, RunTransition, Submission
+from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, RunTransition, Submission
+from submissions.services import ResultAlreadyInvalidated, result_invalidate
 
 
 class RunInline(admin.TabularInline):
@@ -40,16 +46,92 @@ class RunAdmin(admin.ModelAdmin):
     inlines = (RunTransitionInline,)
 
 
-class FigureInline(admin.TabularInline):
-    model = Figure
-    fields = ("subject", "name", "value", "unit", "label")
-    readonly_fields = fields
+class _EvidenceInline:
+    """Rows of a result shown as they were stored: nothing added, changed or deleted here."""
+
     extra = 0
     can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        return self.fields  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class FigureInline(_EvidenceInline, admin.TabularInline):
+    model = Figure
+    fields = ("subject", "name", "value", "unit", "label")
+
+
+class AuditInline(_EvidenceInline, admin.TabularInline):
+    model = Audit
+    fields = ("name", "subject", "verdict", "figure", "value", "threshold", "unit", "sentence", "source")
+
+
+class InvalidationInline(_EvidenceInline, admin.StackedInline):
+    """Who invalidated the result, when and why; made by the invalidate action."""
+
+    model = ResultInvalidation
+    fields = ("by", "at", "reason")
+
+
+class InvalidationForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        max_length=2000,
+        help_text="Shown to readers next to the result, on the leaderboard, in the exports and on its run page.",
+    )
 
 
 @admin.register(Result)
 class ResultAdmin(admin.ModelAdmin):
-    list_display = ("run", "schema", "meets_accuracy_floor", "created")
-    readonly_fields = ("run", "schema", "document", "provenance", "meets_accuracy_floor", "created")
-    inlines = (FigureInline,)
+    list_display = ("run", "schema", "meets_accuracy_floor", "has_failed_audit", "is_invalidated", "created")
+    list_select_related = ("invalidation",)
+    readonly_fields = ("run", "schema", "document", "provenance", "meets_accuracy_floor", "flags", "created")
+    inlines = (InvalidationInline, AuditInline, FigureInline)
+    actions = ("invalidate",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Result]:
+        return super().get_queryset(request).prefetch_related("audits")
+
+    @admin.display(boolean=True, description="audit failed")
+    def has_failed_audit(self, result: Result) -> bool:
+        return any(audit.verdict == Audit.Verdict.FAILED for audit in result.audits.all())
+
+    @admin.display(boolean=True, description="invalidated")
+    def is_invalidated(self, result: Result) -> bool:
+        return hasattr(result, "invalidation")
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A result is evidence: an operator invalidates it (the action), nothing deletes it.
+        return False
+
+    @admin.action(
+        description="Invalidate the selected results (kept, never ranked, with a reason)", permissions=["change"]
+    )
+    def invalidate(self, request: HttpRequest, queryset: QuerySet[Result]) -> TemplateResponse | None:
+        form = InvalidationForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for result in queryset:
+                try:
+                    result_invalidate(result=result, by=request.user, reason=form.cleaned_data["reason"])
+                    done += 1
+                except ResultAlreadyInvalidated as exc:
+                    self.message_user(request, f"{result}: {exc}; left as it was.", messages.WARNING)
+            if done:
+                self.message_user(request, f"Invalidated {done} result{'s' if done != 1 else ''}.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/submissions/result/invalidate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Invalidate results",
+                "opts": self.model._meta,
+                "results": queryset.select_related("run__submission", "run__hardware_class"),
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )

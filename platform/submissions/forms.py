@@ -8,11 +8,11 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from benchmarks.models import Benchmark
+from core.formatting import bytes_human
 from submissions.models import Submission
 from submissions.uploads import (
     ImageTarballInfo,
     InvalidImageTarball,
-    format_bytes,
     inspect_image_tarball,
     upload_max_bytes,
 )
@@ -37,8 +37,8 @@ class SubmissionUploadForm(forms.Form):
         empty_label=None,
     )
     division = forms.ChoiceField(
-        choices=Submission.DIVISION_CHOICES,
-        initial=Submission.DIVISION_STANDARD,
+        choices=Submission.Division.choices,
+        initial=Submission.Division.STANDARD,
         widget=forms.RadioSelect,
         help_text=(
             "Standard: your compress writes model.pt (TorchScript) and Footprint serves it. "
@@ -54,7 +54,7 @@ class SubmissionUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.upload_rejection = upload_rejection
         self.image: ImageTarballInfo | None = None
-        self.fields["tarball"].help_text += f" At most {format_bytes(upload_max_bytes())}."
+        self.fields["tarball"].help_text += f" At most {bytes_human(upload_max_bytes())}."
 
     def clean_tarball(self) -> UploadedFile:
         if self.upload_rejection:

@@ -14,18 +14,15 @@ class Submission(models.Model):
     every ownership decision goes through submissions.selectors.submission_can_edit.
     """
 
-    DIVISION_STANDARD = "standard"
-    DIVISION_OWN = "own"
-    DIVISION_CHOICES = (
-        (DIVISION_STANDARD, "standard runtime (closed)"),
-        (DIVISION_OWN, "own runtime (open)"),
-    )
+    class Division(models.TextChoices):
+        STANDARD = "standard", "standard runtime (closed)"
+        OWN = "own", "own runtime (open)"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    division = models.CharField(max_length=16, choices=DIVISION_CHOICES)
+    division = models.CharField(max_length=16, choices=Division.choices)
     image_id = models.CharField(max_length=71, help_text="sha256:<hex> of the image config")
     tarball_sha256 = models.CharField(max_length=64, db_index=True)
     # Relative to the storage root, under a random name; never served by the site.
@@ -44,29 +41,25 @@ class Submission(models.Model):
 class Run(models.Model):
     """One measurement of a submission on one hardware class; see submissions.state."""
 
-    QUEUED = "queued"
-    STAGING = "staging"
-    COMPRESSING = "compressing"
-    MEASURING = "measuring"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    STATE_CHOICES = (
-        (QUEUED, "queued"),
-        (STAGING, "staging"),
-        (COMPRESSING, "compressing"),
-        (MEASURING, "measuring"),
-        (SUCCEEDED, "succeeded"),
-        (FAILED, "failed"),
-        (CANCELLED, "cancelled"),
-    )
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        STAGING = "staging", "staging"
+        COMPRESSING = "compressing", "compressing"
+        MEASURING = "measuring", "measuring"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    # Shorthands for the members of State (Run.SUCCEEDED is Run.State.SUCCEEDED).
+    QUEUED, STAGING, COMPRESSING, MEASURING = State.QUEUED, State.STAGING, State.COMPRESSING, State.MEASURING
+    SUCCEEDED, FAILED, CANCELLED = State.SUCCEEDED, State.FAILED, State.CANCELLED
     ACTIVE_STATES = (QUEUED, STAGING, COMPRESSING, MEASURING)
     RUNNING_STATES = (STAGING, COMPRESSING, MEASURING)
     TERMINAL_STATES = (SUCCEEDED, FAILED, CANCELLED)
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
     hardware_class = models.ForeignKey(HardwareClass, on_delete=models.PROTECT, related_name="runs")
-    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=QUEUED)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     failure_phase = models.CharField(max_length=32, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_reason = models.TextField(blank=True)
@@ -107,8 +100,8 @@ class RunTransition(models.Model):
     """A recorded state change of a run, with its reason; `ignored` marks late reports."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16, choices=Run.STATE_CHOICES)
-    to_state = models.CharField(max_length=16, choices=Run.STATE_CHOICES)
+    from_state = models.CharField(max_length=16, choices=Run.State.choices)
+    to_state = models.CharField(max_length=16, choices=Run.State.choices)
     at = models.DateTimeField(default=timezone.now)
     reason = models.TextField()
     attempt = models.PositiveIntegerField()
@@ -143,29 +136,22 @@ class Result(models.Model):
 class Figure(models.Model):
     """One measured, estimated or declared number of a result."""
 
-    SUBJECT_SUBMISSION = "submission"
-    SUBJECT_REFERENCE = "reference"
-    SUBJECT_NULL = "null"
-    SUBJECT_CHOICES = (
-        (SUBJECT_SUBMISSION, "submission"),
-        (SUBJECT_REFERENCE, "reference"),
-        (SUBJECT_NULL, "null server"),
-    )
-    LABEL_MEASURED = "measured"
-    LABEL_ESTIMATED = "estimated"
-    LABEL_DECLARED = "declared"
-    LABEL_CHOICES = (
-        (LABEL_MEASURED, "measured"),
-        (LABEL_ESTIMATED, "estimated"),
-        (LABEL_DECLARED, "declared"),
-    )
+    class Subject(models.TextChoices):
+        SUBMISSION = "submission", "submission"
+        REFERENCE = "reference", "reference"
+        NULL = "null", "null server"
+
+    class Label(models.TextChoices):
+        MEASURED = "measured", "measured"
+        ESTIMATED = "estimated", "estimated"
+        DECLARED = "declared", "declared"
 
     result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="figures")
-    subject = models.CharField(max_length=16, choices=SUBJECT_CHOICES)
+    subject = models.CharField(max_length=16, choices=Subject.choices)
     name = models.CharField(max_length=64)
     value = models.FloatField()
     unit = models.CharField(max_length=16)
-    label = models.CharField(max_length=16, choices=LABEL_CHOICES)
+    label = models.CharField(max_length=16, choices=Label.choices)
 
     class Meta:
         ordering = ("subject", "name")
@@ -175,3 +161,58 @@ class Figure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.name} = {self.value} {self.unit} ({self.label})"
+
+
+class Audit(models.Model):
+    """One check of the server's honesty in a result (runners/README.md, "audits").
+
+    A result with any failed audit is never ranked: it is shown apart with its audits.
+    Results from runners older than audits get theirs from their flags (submissions.audits).
+    """
+
+    class Verdict(models.TextChoices):
+        PASSED = "passed", "passed"
+        FAILED = "failed", "failed"
+        NOT_RUN = "not_run", "not run"
+
+    class Source(models.TextChoices):
+        RUNNER = "runner", "audited by the runner"
+        FLAG = "flag", "read from a flag of a runner older than audits"
+
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="audits")
+    name = models.CharField(max_length=64)
+    subject = models.CharField(max_length=16, choices=Figure.Subject.choices)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    # The figure the verdict rests on ("" when none), and its value against the threshold.
+    figure = models.CharField(max_length=64, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    # What was seen, in plain words; shown to readers as the runner wrote it.
+    sentence = models.TextField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.RUNNER)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (
+            models.UniqueConstraint(fields=("result", "subject", "name"), name="one_audit_per_subject_and_name"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.subject}): {self.verdict}"
+
+
+class ResultInvalidation(models.Model):
+    """An operator's decision that a result must never rank, with who made it, when and why.
+
+    The result, its figures and its audits stay as they were: the run page keeps showing
+    the evidence, with this decision above it.
+    """
+
+    result = models.OneToOneField(Result, on_delete=models.CASCADE, related_name="invalidation")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+
+    def __str__(self) -> str:
+        return f"result of run {self.result.run_id} invalidated on {self.at:%Y-%m-%d}: {self.reason}"

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from budgets.selectors import result_budget
-from submissions.models import Figure, Result, Run, RunTransition, Submission
+from benchmarks.models import HardwareClass, RunnerStatus
+from benchmarks.selectors import MISSED_HEARTBEATS, runner_start_command, runners_reported_after
+from core.formatting import bytes_exact
+from core.numbers import finite_number
+from core.units import joules_to_kwh
+from submissions.models import Audit, Figure, Result, Run, RunTransition, Submission
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +48,65 @@ def submissions_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySe
 
 
 def submission_runs(*, submission: Submission) -> list[Run]:
-    """The runs of a submission, newest first, with class, result and figures (3 queries)."""
+    """The runs of a submission, newest first, with class, result, figures and audits (4 queries)."""
     return list(
-        submission.runs.select_related("hardware_class", "result").prefetch_related(
-            Prefetch("result__figures", queryset=Figure.objects.order_by("subject", "name"))
+        submission.runs.select_related("hardware_class", "result__invalidation").prefetch_related(
+            Prefetch("result__figures", queryset=Figure.objects.order_by("subject", "name")),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
         )
     )
 
 
 def run_detail(*, run_id: int) -> Run | None:
-    """A run with everything its page shows: submission, class, transitions, result, figures."""
+    """A run with everything its page shows: submission, class, transitions, result, audits."""
     return (
         # The result joined: its energy, provenance and latency readers each look at it.
-        Run.objects.select_related("submission__owner", "submission__benchmark", "hardware_class", "result")
+        Run.objects.select_related(
+            "submission__owner", "submission__benchmark", "hardware_class", "result__invalidation"
+        )
         .prefetch_related(
             Prefetch("transitions", queryset=RunTransition.objects.order_by("at", "id")),
+            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
         )
         .filter(pk=run_id)
         .first()
     )
+
+
+def run_for_viewer(*, run_id: int, viewer: AbstractBaseUser | AnonymousUser) -> Run | None:
+    """run_detail of a run that `viewer` may see; None for a run that does not exist or is
+    private to them (pages answer both with the same 404, revealing nothing)."""
+    run = run_detail(run_id=run_id)
+    if run is None or not submission_can_view(viewer, run.submission):
+        return None
+    return run
+
+
+# Seconds between reloads of the page of a run that is not finished.
+RUN_REFRESH_S = 5
+# The run page shows at most this much of each phase's output (its end, where errors are).
+LOG_TAIL_DISPLAY_CHARS = 16384
+# Phases in the order they run; others (a future contract's) follow in name order.
+PHASE_ORDER = ("staging", "compress", "serve_reference", "serve_submission", "serve_null")
+
+
+@dataclass(frozen=True)
+class LogTail:
+    phase: str
+    # Rendered with autoescaping: this is untrusted output of a submission.
+    text: str
+    cut: bool  # the phase wrote more than is shown
+
+
+def run_log_tails(*, run: Run) -> list[LogTail]:
+    """The end of each phase's output, phases in the order they run."""
+    logs = run.logs if isinstance(run.logs, dict) else {}
+    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    tails = []
+    for phase in sorted(logs, key=lambda name: (order.get(name, len(order)), name)):
+        text = logs[phase] if isinstance(logs[phase], str) else ""
+        tails.append(LogTail(phase=phase, text=text[-LOG_TAIL_DISPLAY_CHARS:], cut=len(text) > LOG_TAIL_DISPLAY_CHARS))
+    return tails
 
 
 def run_result_figures(*, run: Run) -> list[Figure]:
@@ -77,10 +123,9 @@ def run_result_figures(*, run: Run) -> list[Figure]:
 # Results older than a field lack it: every reader here takes what is there and says what
 # is not, rather than failing (a result is never re-ingested).
 
-J_PER_KWH = 3.6e6
 # Display order of subjects on the run page and in the downloads; others follow by name.
-SUBJECT_ORDER = (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION, Figure.SUBJECT_NULL)
-SUBJECT_DISPLAY = dict(Figure.SUBJECT_CHOICES)
+SUBJECT_ORDER = (Figure.Subject.REFERENCE, Figure.Subject.SUBMISSION, Figure.Subject.NULL)
+SUBJECT_DISPLAY = dict(Figure.Subject.choices)
 # provenance["energy"]["source"] in words.
 ENERGY_SOURCE_TEXT = {
     "rapl": "RAPL counters of the runner host's CPU packages (measured)",
@@ -139,17 +184,11 @@ _ENERGY_QUANTITIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("serve_energy_net", "serve energy, net", "J", SUBJECT_ORDER),
     ("serve_energy_gross", "serve energy, gross", "J", SUBJECT_ORDER),
     ("samples_per_kwh", "samples per kWh (offline)", "samples/kWh", SUBJECT_ORDER),
-    ("compress_energy_net", "compress energy, net", "J", (Figure.SUBJECT_SUBMISSION,)),
-    ("compress_energy_gross", "compress energy, gross", "J", (Figure.SUBJECT_SUBMISSION,)),
-    ("idle_power", "idle power (before the job)", "W", (Figure.SUBJECT_REFERENCE, Figure.SUBJECT_SUBMISSION)),
+    ("compress_energy_net", "compress energy, net", "J", (Figure.Subject.SUBMISSION,)),
+    ("compress_energy_gross", "compress energy, gross", "J", (Figure.Subject.SUBMISSION,)),
+    ("idle_power", "idle power (before the job)", "W", (Figure.Subject.REFERENCE, Figure.Subject.SUBMISSION)),
 )
 ENERGY_FIGURE_NAMES = frozenset(name for name, *_ in _ENERGY_QUANTITIES)
-
-
-def _number_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def _strings(value: Any) -> list[str]:
@@ -167,7 +206,7 @@ def _dict(value: Any) -> dict[str, Any]:
 def energy_estimate_text(*, provenance: Any) -> str:
     """How estimated energy figures were made, from provenance["energy"]["estimate"]."""
     estimate = _dict(_dict(_dict(provenance).get("energy")).get("estimate"))
-    watts = _number_or_none(estimate.get("cpu_watts_per_core"))
+    watts = finite_number(estimate.get("cpu_watts_per_core"))
     basis = estimate.get("basis") if isinstance(estimate.get("basis"), str) else "hardware class setting"
     if watts is None:
         return "estimated from CPU time; the power per core it assumed is not recorded in this result"
@@ -182,7 +221,7 @@ def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
         provenance = {}
     energy = _dict(provenance.get("energy"))
     by_key = {(f.subject, f.name): f for f in figures if f.name in ENERGY_FIGURE_NAMES}
-    estimated = any(f.label == Figure.LABEL_ESTIMATED for f in by_key.values())
+    estimated = any(f.label == Figure.Label.ESTIMATED for f in by_key.values())
     subjects = []
     for subject in SUBJECT_ORDER:
         quantities = []
@@ -207,7 +246,7 @@ def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
                     title=title,
                     unit=unit,
                     figure=figure,
-                    kwh=figure.value / J_PER_KWH if figure is not None and unit == "J" else None,
+                    kwh=joules_to_kwh(figure.value) if figure is not None and unit == "J" else None,
                     missing_title=missing,
                 )
             )
@@ -223,8 +262,8 @@ def run_energy(*, run: Run, figures: list[Figure]) -> RunEnergy:
         source=source,
         source_text=ENERGY_SOURCE_TEXT.get(source, source) if source else "",
         counters=_strings(energy.get("counters")),
-        idle_power_w=_number_or_none(energy.get("idle_power_w")),
-        idle_window_s=_number_or_none(energy.get("idle_window_s")),
+        idle_power_w=finite_number(energy.get("idle_power_w")),
+        idle_window_s=finite_number(energy.get("idle_window_s")),
         notes=_strings(energy.get("notes")),
         estimate_text=energy_estimate_text(provenance=provenance) if estimated or source == "estimate" else "",
     )
@@ -276,10 +315,7 @@ def _text(value: Any) -> str:
 
 
 def _bytes_text(value: Any) -> str:
-    number = _number_or_none(value)
-    if number is None:
-        return _text(value)
-    return f"{number:,.0f} bytes ({number / 2**30:.2f} GiB)" if number >= 2**30 else f"{number:,.0f} bytes"
+    return _text(value) if finite_number(value) is None else bytes_exact(value)
 
 
 def _subject_key(subject: str) -> tuple[int, str]:
@@ -328,7 +364,7 @@ def run_provenance(*, run: Run) -> RunProvenance:
                 name=_text(gpu.get("name")),
                 uuid=_text(gpu.get("uuid")),
                 driver_version=_text(gpu.get("driver_version")),
-                memory_total_bytes=_number_or_none(gpu.get("memory_total_bytes")),
+                memory_total_bytes=finite_number(gpu.get("memory_total_bytes")),
             )
         )
     artifacts = [
@@ -367,53 +403,6 @@ def run_provenance(*, run: Run) -> RunProvenance:
         limits=limits,
         json_text=json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False, default=str) if provenance else "",
     )
-
-
-# The price of a result ------------------------------------------------------------------
-
-RUN_RESULT_SCHEMA = "footprint.run-result/1"
-
-
-def run_budget(*, run: Run) -> dict[str, Any] | None:
-    """The run page's search cost block (budgets.selectors.result_budget); None without a result.
-
-    A result older than the search-cost fields (no compress figures, no `search` block)
-    still gets a block: its unknown parts say so, never 0.
-    """
-    try:
-        result = run.result
-    except Result.DoesNotExist:
-        return None
-    return result_budget(result=result)
-
-
-def run_result_document(*, run: Run, budget: dict[str, Any] | None) -> dict[str, Any]:
-    """The run's JSON export: the stored result document as the runner sent it, and the
-    budget block (track, search cost with its measured and declared parts apart, CO2e,
-    energy break-even) computed from it. `result` and `budget` are null without a result."""
-    try:
-        document = run.result.document
-    except Result.DoesNotExist:
-        document = None
-    export = None
-    if budget is not None:
-        export = {
-            **budget["export"],
-            "track_reasons": list(budget["track_reasons"]),
-            "tracks": [track.slug for track in budget["tracks"]],
-            "curve_notes": dict(budget["curve_notes"]),
-            "notes": list(budget["notes"]),
-        }
-    return {
-        "schema": RUN_RESULT_SCHEMA,
-        "run_id": run.pk,
-        "submission_id": run.submission_id,
-        "benchmark": run.submission.benchmark.slug,
-        "hardware_class": run.hardware_class.name,
-        "state": run.state,
-        "result": document,
-        "budget": export,
-    }
 
 
 # Raw latencies ---------------------------------------------------------------------------
@@ -475,7 +464,7 @@ def run_latency_samples(*, run: Run) -> list[LatencySeries]:
         raw = samples_by_subject[subject]
         if not isinstance(raw, list) or not raw:
             continue
-        numbers = [_number_or_none(value) for value in raw]
+        numbers = [finite_number(value) for value in raw]
         samples = [value for value in numbers if value is not None]
         if len(samples) != len(numbers):
             # A list with something other than finite numbers is not a latency record.
@@ -525,3 +514,79 @@ def latency_document(*, run: Run, series: list[LatencySeries]) -> dict[str, Any]
         ),
         "rows": [list(row) for row in latency_rows(series=series)],
     }
+
+
+# ---------------------------------------------------------------------------------------
+# The runners page: runners of each hardware class and the runs waiting for them
+
+
+@dataclass
+class HardwareClassRunners:
+    """What the runners page says about one hardware class."""
+
+    hardware_class: HardwareClass
+    queued_runs: int
+    # Runners that reported within the last MISSED_HEARTBEATS intervals.
+    recent: list[RunnerStatus] = field(default_factory=list)
+    # Runners that reported once but not recently.
+    gone: list[RunnerStatus] = field(default_factory=list)
+    can_start: bool = False
+    # Why no run can start now (None when one can), in words an operator can act on.
+    reason: str | None = None
+    start_command: str = ""
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    seconds = int((now - moment).total_seconds())
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners]:
+    """Per active hardware class: which runners reported recently, and why none can start.
+
+    Two queries whatever the number of classes and runners.
+    """
+    now = now or timezone.now()
+    recent_after = runners_reported_after(now=now)
+    classes = list(
+        HardwareClass.objects.filter(active=True).annotate(queued_runs=Count("runs", filter=Q(runs__state=Run.QUEUED)))
+    )
+    statuses: dict[int, list[RunnerStatus]] = {}
+    for status in RunnerStatus.objects.filter(hardware_class__in=classes).order_by("-last_seen"):
+        statuses.setdefault(status.hardware_class_id, []).append(status)
+
+    overview = []
+    for hardware_class in classes:
+        reported = statuses.get(hardware_class.pk, [])
+        entry = HardwareClassRunners(
+            hardware_class=hardware_class,
+            queued_runs=hardware_class.queued_runs,
+            recent=[s for s in reported if s.last_seen >= recent_after],
+            gone=[s for s in reported if s.last_seen < recent_after],
+            start_command=runner_start_command(hardware_class),
+        )
+        ready = [s for s in entry.recent if s.state != RunnerStatus.State.UNAVAILABLE and s.docker_ok]
+        if ready:
+            entry.can_start = True
+        elif entry.recent:
+            latest = entry.recent[0]
+            entry.reason = (
+                f"the runner on {latest.host} cannot run jobs: "
+                f"{latest.detail or 'it reported itself unavailable without a reason'}"
+            )
+        elif entry.gone:
+            latest = entry.gone[0]
+            entry.reason = (
+                f"no runner has reported in the last {MISSED_HEARTBEATS * settings.FOOTPRINT_RUNNER_HEARTBEAT_S} s; "
+                f"the last one, on {latest.host}, reported {_ago(latest.last_seen, now)}"
+                f"{': ' + latest.detail if latest.detail else ''}. "
+                f"Start one with: {entry.start_command}"
+            )
+        else:
+            entry.reason = f"no runner has reported; start one with: {entry.start_command}"
+        overview.append(entry)
+    return overview

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,8 @@ from django.utils import timezone
 
 from benchmarks.models import Benchmark, HardwareClass
 from footprint.storage import storage_file_url
-from submissions.models import Figure, Result, Run, Submission
+from submissions.audits import audits_from_document
+from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, Submission
 from submissions.state import (
     FAILED,
     MAX_ATTEMPTS,
@@ -60,7 +62,7 @@ def submission_create(
 ) -> Submission:
     """Record an inspected, stored tarball as a submission and queue a run on every active
     hardware class. The caller (upload view, seed_demo) checked the tarball already."""
-    if division not in (Submission.DIVISION_STANDARD, Submission.DIVISION_OWN):
+    if division not in (Submission.Division.STANDARD, Submission.Division.OWN):
         raise ValueError(f"unknown division {division!r}; expected 'standard' or 'own'")
     with transaction.atomic():
         submission = Submission.objects.create(
@@ -202,7 +204,7 @@ def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str, 
         if run.is_terminal:
             run_record_ignored(
                 run=run,
-                to_state=state if state in dict(Run.STATE_CHOICES) else run.state,
+                to_state=state if state in Run.State.values else run.state,
                 reason=f"the runner reported {state!r} after the run had {run.state}: {reason}",
             )
         else:
@@ -271,7 +273,17 @@ def _runner_host(document: dict[str, Any]) -> str:
     return str(host)[:255] if host else ""
 
 
-def _validated(document: Any, run: Run) -> tuple[dict[str, Any], list[Figure], bool | None]:
+@dataclass(frozen=True)
+class _ValidResult:
+    """A result document that passed validation, read once into the rows it becomes."""
+
+    document: dict[str, Any]
+    figures: list[Figure]
+    audits: list[Audit]
+    meets_accuracy_floor: bool | None
+
+
+def _validated(document: Any, run: Run) -> _ValidResult:
     from runners.schema import SchemaError, validate_result
 
     try:
@@ -282,15 +294,20 @@ def _validated(document: Any, run: Run) -> tuple[dict[str, Any], list[Figure], b
     meets = None
     if document["status"] == "succeeded":
         meets = result_meets_accuracy_floor(document=document, benchmark=run.submission.benchmark)
-    return document, figures, meets
+    try:
+        audits = audits_from_document(document=document, figures=figures)
+    except ValueError as exc:
+        raise InvalidResult(str(exc)) from None
+    return _ValidResult(document=document, figures=figures, audits=audits, meets_accuracy_floor=meets)
 
 
 def run_ingest_result(*, document: Any) -> Run | None:
     """footprint.run_result: store a runner's result document and finish the run.
 
-    Result, figures, log tails and the final transition are one transaction. A document
-    that is not valid fails the run with the validation error (never dropped); one for a
-    run that already finished is ignored and logged.
+    Result, figures, audits, log tails and the final transition are one transaction. A
+    document that is not valid fails the run with the validation error (never dropped); one
+    for a run that already finished is ignored and logged. A failed audit does not fail the
+    run: the result is stored with its evidence and kept off the ranking (submissions.standing).
     """
     run_id = document.get("run_id") if isinstance(document, dict) else None
     if not isinstance(run_id, int) or isinstance(run_id, bool):
@@ -309,7 +326,7 @@ def run_ingest_result(*, document: Any) -> Run | None:
         return run
 
     try:
-        valid, figures, meets = _validated(document, run)
+        checked = _validated(document, run)
     except InvalidResult as exc:
         with transaction.atomic():
             _finish(
@@ -323,6 +340,7 @@ def run_ingest_result(*, document: Any) -> Run | None:
             )
         return run
 
+    valid = checked.document
     with transaction.atomic():
         if valid["status"] == "succeeded":
             finished = _finish(
@@ -350,12 +368,13 @@ def run_ingest_result(*, document: Any) -> Run | None:
             schema=valid["schema"],
             document=valid,
             provenance=valid["provenance"],
-            meets_accuracy_floor=meets,
+            meets_accuracy_floor=checked.meets_accuracy_floor,
             flags=list(valid.get("flags") or []),
         )
-        for figure in figures:
-            figure.result = result
-        Figure.objects.bulk_create(figures)
+        for row in (*checked.figures, *checked.audits):
+            row.result = result
+        Figure.objects.bulk_create(checked.figures)
+        Audit.objects.bulk_create(checked.audits)
     return run
 
 
@@ -394,6 +413,34 @@ def _finish(
     Run.objects.filter(pk=run.pk).update(logs=logs)
     run.logs = logs
     return True
+
+
+class ResultAlreadyInvalidated(Exception):
+    """A result an operator invalidated before; the first decision stands."""
+
+    def __init__(self, invalidation: ResultInvalidation) -> None:
+        self.invalidation = invalidation
+        super().__init__(f"already invalidated on {invalidation.at:%Y-%m-%d %H:%M} UTC: {invalidation.reason}")
+
+
+def result_invalidate(*, result: Result, by: AbstractBaseUser, reason: str) -> ResultInvalidation:
+    """Keep `result` off the ranking for good, saying who decided, when and why.
+
+    Nothing is deleted: the result, its figures and audits stay, and its run page shows them
+    below the decision. Raises ValueError for a blank reason, ResultAlreadyInvalidated for a
+    result invalidated before.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("give the reason a reader will see next to the result")
+    try:
+        with transaction.atomic():
+            # By id: a refused second decision must leave nothing cached on `result`.
+            invalidation = ResultInvalidation.objects.create(result_id=result.pk, by=by, reason=reason)
+    except IntegrityError:
+        raise ResultAlreadyInvalidated(ResultInvalidation.objects.get(result=result)) from None
+    log.warning("result of run %s invalidated by %s: %s", result.run_id, by.get_username(), reason)
+    return invalidation
 
 
 # ---------------------------------------------------------------------------------------

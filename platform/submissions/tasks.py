@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import shared_task
 
+from benchmarks.services import runner_status_record
 from submissions import services
 from submissions.models import Run
 from submissions.state import ConcurrentTransition
@@ -50,6 +51,24 @@ def run_progress(run_id: int, attempt: int, state: str, reason: str, host: str |
 )
 def run_result(document: Any) -> None:
     services.run_ingest_result(document=document)
+
+
+@shared_task(name="footprint.runner_heartbeat")
+def runner_heartbeat(status: Any) -> None:
+    """Keep the runner's status, then send again the runs it says it no longer holds."""
+    try:
+        record = runner_status_record(status=status)
+    except (TypeError, ValueError) as exc:
+        # A runner of another version, or a bug: say so where operators look.
+        log.error("refused a runner heartbeat: %s: %.1000r", exc, status)
+        return
+    running = status.get("running")
+    if isinstance(running, list) and all(isinstance(r, int) for r in running):
+        outcome = services.runs_recover_orphaned(
+            host=record.host, hardware_class_name=record.hardware_class_name, running_run_ids=running
+        )
+        if any(outcome.values()):
+            log.warning("runner %s lost runs: %s", record.host, outcome)
 
 
 @shared_task(name="footprint.sweep_stuck_runs")

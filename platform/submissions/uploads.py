@@ -30,6 +30,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest
 
+from core.formatting import bytes_human
 from footprint.storage import footprint_storage
 
 # The attribute of the request on which the handler leaves its reason for stopping an
@@ -44,16 +45,6 @@ _MAX_MEMBERS = 100_000
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # tarfile's data filter needs a destination to resolve links against; nothing is written.
 _VIRTUAL_DEST = "/footprint-tarball-check"
-
-
-def format_bytes(size_bytes: int) -> str:
-    """A size in the largest binary unit that keeps it >= 1 (for messages to people)."""
-    value = float(size_bytes)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def upload_max_bytes() -> int:
@@ -96,7 +87,7 @@ class CappedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
 
     def _too_large_reason(self) -> str:
         return (
-            f"the file is larger than the upload limit of {format_bytes(self.max_bytes)}; "
+            f"the file is larger than the upload limit of {bytes_human(self.max_bytes)}; "
             "shrink the image (smaller base image, fewer layers, no build caches) and "
             "upload it again"
         )
@@ -190,7 +181,7 @@ def _normalized(name: str) -> str:
 def _read_json_member(archive: tarfile.TarFile, member: tarfile.TarInfo, what: str) -> tuple[Any, bytes]:
     if member.size > _MAX_JSON_BYTES:
         raise InvalidImageTarball(
-            f"the {what} ({member.name}) is {format_bytes(member.size)}, larger than any docker save writes"
+            f"the {what} ({member.name}) is {bytes_human(member.size)}, larger than any docker save writes"
         )
     handle: IO[bytes] | None = archive.extractfile(member)
     if handle is None:
@@ -239,7 +230,7 @@ def _scan_members(archive: tarfile.TarFile, max_unpacked_bytes: int) -> _Members
         unpacked_bytes += member.size
         if unpacked_bytes > max_unpacked_bytes:
             raise InvalidImageTarball(
-                f"the tarball's content is larger than the limit of {format_bytes(max_unpacked_bytes)} once unpacked"
+                f"the tarball's content is larger than the limit of {bytes_human(max_unpacked_bytes)} once unpacked"
             )
         name = _normalized(member.name)
         if name in members and not (member.isdir() and members[name].isdir()):

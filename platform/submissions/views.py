@@ -1,35 +1,34 @@
-"""Pages of submissions and runs: upload, submission, run; publish and cancel actions."""
+"""Pages of submissions: upload, submission, raw latencies, runners; publish and cancel actions.
+
+The run page, which shows a result with its budget, is pages.views.run_page."""
 
 from __future__ import annotations
 
-import csv
+import itertools
 import logging
-from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from benchmarks.selectors import runners_for_unknown_classes
+from core.downloads import csv_download, json_download
 from footprint.storage import footprint_storage
 from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
 from submissions.selectors import (
     LATENCY_COLUMNS,
+    RUN_REFRESH_S,
     NoLatencySamples,
     latency_document,
     latency_rows,
-    run_budget,
-    run_detail,
-    run_energy,
-    run_has_latency_samples,
+    run_for_viewer,
     run_latency_samples,
-    run_provenance,
-    run_result_document,
-    run_result_figures,
+    runner_overview,
     submission_can_edit,
     submission_can_view,
     submission_runs,
@@ -43,13 +42,6 @@ from submissions.uploads import (
 )
 
 log = logging.getLogger(__name__)
-
-# The run page shows at most this much of each phase's output (its end, where errors are).
-LOG_TAIL_DISPLAY_CHARS = 16384
-# Phases in the order they run; others (a future contract's) follow in name order.
-PHASE_ORDER = ("staging", "compress", "serve_reference", "serve_submission", "serve_null")
-# Seconds between reloads of the page of a run that is not finished.
-RUN_REFRESH_S = 5
 
 
 def _discard_uploads(request: HttpRequest) -> None:
@@ -147,72 +139,14 @@ def submission_publish(request: HttpRequest, submission_id: int) -> HttpResponse
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:
-    run = run_detail(run_id=run_id)
-    if run is None or not submission_can_view(request.user, run.submission):
+    run = run_for_viewer(run_id=run_id, viewer=request.user)
+    if run is None:
         raise Http404("no such run")
     return run
 
 
-def _log_tails(run: Run) -> list[dict[str, object]]:
-    logs = run.logs if isinstance(run.logs, dict) else {}
-    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
-    tails = []
-    for phase in sorted(logs, key=lambda name: (order.get(name, len(order)), name)):
-        text = logs[phase] if isinstance(logs[phase], str) else ""
-        tails.append(
-            {
-                "phase": phase,
-                # Rendered with autoescaping: this is untrusted output of a submission.
-                "text": text[-LOG_TAIL_DISPLAY_CHARS:],
-                "cut": len(text) > LOG_TAIL_DISPLAY_CHARS,
-            }
-        )
-    return tails
-
-
-def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _visible_run(request, run_id)
-    figures = run_result_figures(run=run)
-    return render(
-        request,
-        "submissions/run_detail.html",
-        {
-            "run": run,
-            "submission": run.submission,
-            "transitions": list(run.transitions.all()),
-            "figures": figures,
-            "energy": run_energy(run=run, figures=figures),
-            "provenance": run_provenance(run=run),
-            "budget": run_budget(run=run),
-            "has_latency_samples": run_has_latency_samples(run=run),
-            "log_tails": _log_tails(run),
-            "can_edit": submission_can_edit(request.user, run.submission),
-            "refresh_s": None if run.is_terminal else RUN_REFRESH_S,
-        },
-    )
-
-
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields strings."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterator[tuple[object, ...]]) -> Iterator[str]:
-    writer = csv.writer(_Echo(), lineterminator="\n")
-    yield writer.writerow(LATENCY_COLUMNS)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def _no_latencies(request: HttpRequest, run: Run, reason: str) -> HttpResponse:
     return render(request, "submissions/latencies_missing.html", {"run": run, "reason": reason}, status=404)
-
-
-def _attachment(response: HttpResponse, run: Run, extension: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="footprint-run-{run.pk}-latencies.{extension}"'
-    return response
 
 
 def run_latencies_csv(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -222,8 +156,8 @@ def run_latencies_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     except NoLatencySamples as exc:
         return _no_latencies(request, run, str(exc))
     # None (a repeat the result does not delimit) is written as an empty field by csv.
-    response = StreamingHttpResponse(_csv_lines(latency_rows(series=series)), content_type="text/csv; charset=utf-8")
-    return _attachment(response, run, "csv")
+    rows = itertools.chain([LATENCY_COLUMNS], latency_rows(series=series))
+    return csv_download(rows, filename=f"footprint-run-{run.pk}-latencies.csv")
 
 
 def run_latencies_json(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -232,16 +166,7 @@ def run_latencies_json(request: HttpRequest, run_id: int) -> HttpResponse:
         series = run_latency_samples(run=run)
     except NoLatencySamples as exc:
         return _no_latencies(request, run, str(exc))
-    return _attachment(JsonResponse(latency_document(run=run, series=series)), run, "json")
-
-
-def run_result_json(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The stored result document and its budget block; visible to whoever sees the run page."""
-    run = _visible_run(request, run_id)
-    document = run_result_document(run=run, budget=run_budget(run=run))
-    response = JsonResponse(document, json_dumps_params={"indent": 1})
-    response["Content-Disposition"] = f'attachment; filename="footprint-run-{run.pk}-result.json"'
-    return response
+    return json_download(latency_document(run=run, series=series), filename=f"footprint-run-{run.pk}-latencies.json")
 
 
 @require_POST
@@ -260,3 +185,11 @@ def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     if next_url == "submission":
         return redirect("submission-detail", submission_id=run.submission_id)
     return redirect(reverse("run-detail", args=[run.pk]))
+
+
+def runners_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "submissions/runners.html",
+        {"overview": runner_overview(), "unknown_class_runners": runners_for_unknown_classes()},
+    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from budgets.breakeven import break_even_for, energy_break_even_inferences
-
-from .helpers import cost, figure
+from tests.factories.figures import figure, search_cost
 
 
 def per_inference(reference_mj: float, method_mj: float, *, reference_label="measured", method_label="measured"):
@@ -61,7 +60,7 @@ def test_it_refuses_inputs_that_are_not_energies(search_j, reference_mj, method_
 
 def test_a_result_breaks_even_on_its_total_search_energy():
     search = {"device_type": "GPU", "device_count": 1, "hours": 1.0, "energy_kwh": 1.0}
-    c = cost(energy_j=3.6e6, search=search)  # 1 kWh measured + 1 kWh declared = 7.2e6 J
+    c = search_cost(energy_j=3.6e6, search=search)  # 1 kWh measured + 1 kWh declared = 7.2e6 J
     be = break_even_for(cost=c, figures=per_inference(10.0, 4.0))
     assert be.inferences == 1_200_000_000  # 7.2e6 J / 6 mJ
     assert be.never is False and be.reason == "" and be.label == "measured"
@@ -71,35 +70,35 @@ def test_a_result_breaks_even_on_its_total_search_energy():
 
 def test_estimated_figures_break_even_labelled_estimated():
     be = break_even_for(
-        cost=cost(energy_j=36.0, label="estimated"),
+        cost=search_cost(energy_j=36.0, label="estimated"),
         figures=per_inference(2.0, 1.0, reference_label="estimated", method_label="estimated"),
     )
     assert (be.inferences, be.label) == (36_000, "estimated")
 
 
 def test_it_never_mixes_a_measured_with_an_estimated_figure():
-    be = break_even_for(cost=cost(energy_j=36.0), figures=per_inference(2.0, 1.0, method_label="estimated"))
+    be = break_even_for(cost=search_cost(energy_j=36.0), figures=per_inference(2.0, 1.0, method_label="estimated"))
     assert be.inferences is None and be.never is False
     assert "measured and estimated figures are never compared" in be.reason
 
 
 def test_a_result_whose_method_costs_more_per_inference_never_breaks_even():
-    be = break_even_for(cost=cost(energy_j=None), figures=per_inference(2.0, 2.5))
+    be = break_even_for(cost=search_cost(energy_j=None), figures=per_inference(2.0, 2.5))
     assert be.inferences is None and be.never is True  # whatever the (unknown) search energy
     assert be.reason.startswith("never")
 
 
 def test_an_unknown_search_energy_gives_no_break_even():
-    be = break_even_for(cost=cost(energy_j=None), figures=per_inference(2.0, 1.0))
+    be = break_even_for(cost=search_cost(energy_j=None), figures=per_inference(2.0, 1.0))
     assert be.inferences is None and be.never is False
     assert "search energy is unknown" in be.reason
 
 
 def test_a_missing_per_inference_figure_is_named():
-    be = break_even_for(cost=cost(energy_j=1.0), figures=per_inference(2.0, 1.0)[1:])
+    be = break_even_for(cost=search_cost(energy_j=1.0), figures=per_inference(2.0, 1.0)[1:])
     assert be.inferences is None and "the reference" in be.reason
 
 
 def test_a_per_inference_energy_at_or_below_zero_gives_no_break_even():
-    be = break_even_for(cost=cost(energy_j=1.0), figures=per_inference(2.0, -0.1))
+    be = break_even_for(cost=search_cost(energy_j=1.0), figures=per_inference(2.0, -0.1))
     assert be.inferences is None and be.never is False and "not above 0" in be.reason

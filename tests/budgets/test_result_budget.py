@@ -4,116 +4,104 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from budgets.selectors import result_budget
+import pytest
 
-from .conftest import compress_figures
+from budgets.selectors import result_budget
+from tests.factories.figures import trial_log
 
 SEARCH = {"device_type": "NVIDIA A100 40GB", "device_count": 2, "hours": 5.0, "energy_kwh": 4.0, "trials": 12}
 
 
-def trials(scores: list[float | None], *, energy_kwh: float | None = None) -> list[dict]:
-    log = []
-    for score in scores:
-        entry = {"config": {"lr": 0.1}, "duration_s": 60.0, "failed": score is None}
-        if score is not None:
-            entry["score"] = score
-        if energy_kwh is not None:
-            entry["energy_kwh"] = energy_kwh
-        log.append(entry)
-    return log
-
-
-def per_inference(reference_mj: float, method_mj: float) -> list[tuple]:
-    return [
-        ("reference", "energy_per_inference", reference_mj, "mJ", "measured"),
-        ("submission", "energy_per_inference", method_mj, "mJ", "measured"),
-    ]
+@pytest.fixture
+def make_result(add_entry, hardware_class):
+    """A stored result (tests.factories.rows.make_entry) on a class with a grid intensity of 400 g/kWh."""
+    hardware_class.grid_intensity_g_per_kwh = 400.0
+    hardware_class.save()
+    return lambda **fields: add_entry(**fields).result
 
 
 def test_it_gathers_the_price_of_a_result_with_a_declared_search(make_result):
     scores = [0.90, None, 0.93, 0.91, 0.95, 0.94, None, 0.96]
     result = make_result(
-        figures=[*compress_figures(wall_s=3600.0, energy_j=3.6e6), *per_inference(6.0, 2.0)],
-        method={"name": "m", "search": SEARCH, "trials": trials(scores)},
+        compress_wall_s=3600.0,
+        compress_energy_j=3.6e6,
+        per_inference_mj=(6.0, 2.0, "measured"),
+        search=SEARCH,
+        trials=trial_log(scores),
     )
     budget = result_budget(result=result)
 
-    cost = budget["cost"]
+    cost = budget.cost
     assert (cost.total_device_hours, cost.total_kwh) == (11.0, 5.0)
-    assert budget["track"].slug == "small-lab" and budget["track_reasons"] == []
-    assert [t.slug for t in budget["tracks"]] == ["small-lab", "medium", "large-lab"]
-    assert budget["co2e"].grams == 2000.0  # 5 kWh x 400 g/kWh
-    assert budget["break_even"].inferences == 4_500_000_000  # 1.8e7 J / 4 mJ
-    assert any("Declared by the submitter, not measured" in note for note in budget["notes"])
+    assert budget.track.slug == "small-lab" and budget.track_reasons == []
+    assert [t.slug for t in budget.tracks] == ["small-lab", "medium", "large-lab"]
+    assert budget.co2e.grams == 2000.0  # 5 kWh x 400 g/kWh
+    assert budget.break_even.inferences == 4_500_000_000  # 1.8e7 J / 4 mJ
+    assert any("Declared by the submitter, not measured" in note for note in budget.notes)
 
-    exported = budget["export"]
+    exported = budget.as_export()
     assert exported["track"] == "small-lab"
     assert exported["search_cost"]["declared"]["label"] == "declared"
     assert exported["search_cost"]["measured"]["kwh"] == 1.0
     assert exported["search_cost"]["total"]["labels"] == ["declared", "measured"]
     assert exported["energy_break_even"]["search_labels"] == ["declared", "measured"]
 
-    curves = budget["curves"]
+    curves = budget.curves
     for name in ("trials", "energy", "expected_max"):
         ET.fromstring(curves[name])
     assert "declared" in curves["trials"]
-    assert budget["curve_notes"] == {}
+    assert budget.curve_notes == {}
 
 
 def test_it_says_why_each_smaller_track_did_not_fit(make_result):
     search = {**SEARCH, "hours": 100.0}  # 200 declared device-hours
-    budget = result_budget(result=make_result(method={"name": "m", "search": search}))
-    assert budget["track"].slug == "medium"
-    assert budget["track_reasons"] == ["Small lab: 201 device-hours > 24"]
+    budget = result_budget(result=make_result(search=search))
+    assert budget.track.slug == "medium"
+    assert budget.track_reasons == ["Small lab: 201 device-hours > 24"]
 
 
 def test_without_a_trial_log_there_are_no_curves_and_the_reason_is_given(make_result):
     budget = result_budget(result=make_result())
-    assert budget["curves"] == {"trials": None, "energy": None, "expected_max": None}
-    assert budget["curve_notes"]["trials"] == "method.json has no trial log"
-    assert budget["cost"].has_declared is False
-    assert not any("declared" in note.lower() for note in budget["notes"])
+    assert budget.curves == {"trials": None, "energy": None, "expected_max": None}
+    assert budget.curve_notes["trials"] == "method.json has no trial log"
+    assert budget.cost.has_declared is False
+    assert not any("declared" in note.lower() for note in budget.notes)
 
 
 def test_the_expected_max_waits_for_five_successful_trials(make_result):
-    method = {"name": "m", "trials": trials([0.9, None, 0.91, None, 0.92, 0.93], energy_kwh=0.5)}
-    budget = result_budget(result=make_result(method=method))
-    assert budget["curves"]["trials"] is not None and budget["curves"]["energy"] is not None
-    assert budget["curves"]["expected_max"] is None
-    assert "4 successful trials" in budget["curve_notes"]["expected_max"]
+    budget = result_budget(result=make_result(trials=trial_log([0.9, None, 0.91, None, 0.92, 0.93], energy_kwh=0.5)))
+    assert budget.curves["trials"] is not None and budget.curves["energy"] is not None
+    assert budget.curves["expected_max"] is None
+    assert "4 successful trials" in budget.curve_notes["expected_max"]
 
 
 def test_an_energy_axis_needs_trial_energy_or_a_declared_energy(make_result):
-    method = {
-        "name": "m",
-        "search": {"device_type": "GPU", "device_count": 1, "hours": 1.0},
-        "trials": trials([0.9] * 5),
-    }
-    budget = result_budget(result=make_result(method=method))
-    assert budget["curves"]["energy"] is None
-    assert "declared search energy is unknown" in budget["curve_notes"]["energy"]
-    assert budget["track"].slug == "large-lab"  # the declared energy is unknown
-    assert budget["co2e"].grams is None
+    search = {"device_type": "GPU", "device_count": 1, "hours": 1.0}
+    budget = result_budget(result=make_result(search=search, trials=trial_log([0.9] * 5)))
+    assert budget.curves["energy"] is None
+    assert "declared search energy is unknown" in budget.curve_notes["energy"]
+    assert budget.track.slug == "large-lab"  # the declared energy is unknown
+    assert budget.co2e.grams is None
 
 
 def test_a_class_without_grid_intensity_gives_no_co2e(make_result, hardware_class):
     hardware_class.grid_intensity_g_per_kwh = None
     hardware_class.save()
     budget = result_budget(result=make_result())
-    assert budget["co2e"].grams is None and "no grid carbon intensity" in budget["co2e"].reason
+    assert budget.co2e.grams is None and "no grid carbon intensity" in budget.co2e.reason
 
 
 def test_a_benchmark_without_tracks_is_said_so(make_result, benchmark):
     benchmark.tracks.all().delete()
     budget = result_budget(result=make_result())
-    assert budget["track"] is None
-    assert "This benchmark defines no budget tracks." in budget["notes"]
+    assert budget.track is None
+    assert "This benchmark defines no budget tracks." in budget.notes
 
 
 def test_a_long_trial_log_gives_a_small_chart(make_result):
     scores = [0.5 + (i % 97) / 1000 for i in range(2000)]
-    budget = result_budget(result=make_result(method={"name": "m", "trials": trials(scores, energy_kwh=0.001)}))
-    for svg in budget["curves"].values():
+    budget = result_budget(result=make_result(trials=trial_log(scores, energy_kwh=0.001)))
+    for svg in budget.curves.values():
         points = sum(len(line.get("points", "").split()) for line in ET.fromstring(svg).iter())
         assert points <= 2 * 2 * 300
-    assert len(budget["curves"]["expected_max"]) < 60_000
+    assert len(budget.curves["expected_max"]) < 60_000

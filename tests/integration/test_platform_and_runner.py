@@ -418,7 +418,7 @@ def test_a_runner_without_docker_takes_no_job_and_says_why(
     assert "no Docker engine answers" in status.detail
     assert "no-docker-here.sock" in status.detail
 
-    from benchmarks.selectors import runner_overview
+    from submissions.selectors import runner_overview
 
     overview = next(o for o in runner_overview() if o.hardware_class == hardware)
     assert not overview.can_start

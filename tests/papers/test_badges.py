@@ -9,8 +9,10 @@ from django.test import Client
 
 from papers.badges import Badge, badge_svg, text_width_px
 from submissions.models import Run
-from tests.papers.conftest import figures, make_claim, submission_with_run
-from tests.web.conftest import make_hardware_class, make_run, make_submission
+from submissions.services import result_invalidate
+from tests.factories.documents import failed_timed_predictions
+from tests.factories.figures import figures
+from tests.factories.rows import make_claim, make_hardware_class, make_run, make_submission, submission_with_run
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +137,7 @@ def test_a_succeeded_run_badge_shows_its_speedup_on_its_class(client: Client, be
     assert response.status_code == 200
     assert response["Content-Type"].startswith("image/svg+xml")
     assert response["Cache-Control"] == "public, max-age=300"
-    assert texts(parse(response.content)) == ["Footprint", "2.1× on cpu-local"]
+    assert texts(parse(response.content)) == ["Footprint", "2.1× on cpu-test"]
     assert client.get(f"/runs/{run.pk}/badge.svg", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
@@ -144,7 +146,7 @@ def test_an_estimated_speedup_says_so_on_the_badge(client: Client, benchmark, ha
     run = make_run(
         submission=submission, hardware_class=hardware_class, figures=figures(speedup=(3.0, "ratio", "estimated"))
     )
-    assert texts(parse(client.get(f"/runs/{run.pk}/badge.svg").content))[1] == "3.0× on cpu-local (estimated)"
+    assert texts(parse(client.get(f"/runs/{run.pk}/badge.svg").content))[1] == "3.0× on cpu-test (estimated)"
 
 
 @pytest.mark.parametrize(
@@ -192,4 +194,22 @@ def test_the_owner_gets_a_private_run_badge_that_no_cache_keeps(
     response = owner_client.get(f"/runs/{run.pk}/badge.svg")
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
-    assert texts(parse(response.content)) == ["Footprint", "2.0× on cpu-local"]
+    assert texts(parse(response.content)) == ["Footprint", "2.0× on cpu-test"]
+
+
+def test_a_run_badge_says_audit_failed_instead_of_a_speedup(client: Client, benchmark, hardware_class, owner) -> None:
+    submission = make_submission(owner=owner, benchmark=benchmark)
+    run = make_run(
+        submission=submission,
+        hardware_class=hardware_class,
+        figures=figures(speedup=(9.8, "ratio")),
+        audits=[failed_timed_predictions()],
+    )
+    assert texts(parse(client.get(f"/runs/{run.pk}/badge.svg").content)) == ["Footprint", "audit failed on cpu-test"]
+
+
+def test_an_invalidated_run_badge_says_so(client: Client, benchmark, hardware_class, owner) -> None:
+    submission = make_submission(owner=owner, benchmark=benchmark)
+    run = make_run(submission=submission, hardware_class=hardware_class, figures=figures(speedup=(2.0, "ratio")))
+    result_invalidate(result=run.result, by=owner, reason="replies sent ahead")
+    assert texts(parse(client.get(f"/runs/{run.pk}/badge.svg").content)) == ["Footprint", "invalidated on cpu-test"]

@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from papers.models import Claim, Paper, validate_arxiv_id, validate_doi
-from tests.papers.conftest import make_claim
-from tests.web.conftest import make_benchmark, make_submission
+from tests.factories.rows import make_benchmark, make_claim, make_submission
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from django.test import Client
 
 from papers.models import Claim, Paper
 from submissions.models import Run, Submission
-from tests.papers.conftest import figures, make_claim, submission_with_run
+from tests.factories.figures import figures
+from tests.factories.rows import make_claim, submission_with_run
 
 pytestmark = pytest.mark.django_db
 

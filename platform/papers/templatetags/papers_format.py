@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 from django import template
 
-from leaderboard.templatetags.footprint_format import MISSING, bytes_human, percent, points, times
-from papers.claims import JOULES_PER_KWH, QUANTITY_BY_KEY, QuantityCheck
+from core.formatting import MISSING, bytes_human, percent, plain_significant, points, times
+from core.units import kwh_to_joules
+from papers.claims import QUANTITY_BY_KEY, QuantityCheck
 from papers.models import Claim
 
 register = template.Library()
-
-
-def _significant(value: float, digits: int = 3) -> str:
-    """A plain decimal with `digits` significant digits: 0.0000123 -> "0.0000123"."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{value:,.{decimals}f}"
 
 
 @register.filter
@@ -33,7 +24,7 @@ def quantity_value(value: float | None, key: str) -> str:
     if key == "size":
         return f"{bytes_human(value)} ({value:,.0f} bytes)"
     if key == "search_energy":
-        return f"{_significant(value)} kWh ({_significant(value * JOULES_PER_KWH)} J)"
+        return f"{plain_significant(value)} kWh ({plain_significant(kwh_to_joules(value))} J)"
     return f"{value:g}"
 
 

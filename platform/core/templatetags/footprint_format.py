@@ -1,0 +1,43 @@
+"""Template filters that show figures in the units people read (core.formatting).
+
+Loaded with `{% load footprint_format %}` by every Footprint template. A missing figure
+(None) shows as an em dash, never as 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from core import formatting
+
+register = template.Library()
+
+register.filter("percent", formatting.percent)
+register.filter("points", formatting.points)
+register.filter("mib", formatting.mib)
+register.filter("decimal", formatting.decimal)
+register.filter("times", formatting.times)
+register.filter("significant", formatting.significant)
+register.filter("kwh", formatting.kwh)
+register.filter("bytes_human", formatting.bytes_human)
+
+
+@register.filter
+def figure_display(figure: Any) -> str:
+    """A Figure's value in a readable unit (its raw value and unit are shown beside it)."""
+    return formatting.figure_value(getattr(figure, "value", None), getattr(figure, "unit", ""))
+
+
+@register.filter
+def in_unit(value: Any, unit: str) -> str:
+    """A value in a contract unit (an audit's threshold): 0.001|in_unit:"fraction" -> "0.10 %"."""
+    return formatting.figure_value(value, unit)
+
+
+@register.inclusion_tag("includes/figure_label.html")
+def figure_label(labels: dict[str, str], attribute: str) -> dict[str, str | None]:
+    """The label of a row's figure when it is not "measured" (estimated, declared)."""
+    label = (labels or {}).get(attribute)
+    return {"label": label if label and label != "measured" else None}

@@ -1,0 +1,63 @@
+"""The runners page: who reported, and why no run can start when none can."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from benchmarks.models import RunnerStatus
+from tests.factories.rows import make_hardware_class
+from tests.factories.scenes import Demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_says_why_no_run_can_start_when_no_runner_reported(client: Client, db: None) -> None:
+    make_hardware_class(name="cpu-lonely")
+    body = client.get("/runners/").content.decode()
+    assert "No run can start on cpu-lonely." in body
+    assert "no runner has reported; start one with:" in body
+    assert "FOOTPRINT_HARDWARE_CLASS=cpu-lonely" in body
+
+
+def test_it_lists_a_runner_that_reported(client: Client, demo: Demo) -> None:
+    body = client.get("/runners/").content.decode()
+    assert "runner-1.test" in body
+    assert "Runs can start." in body
+    assert "docker 20.10, cgroup v1" in body
+    assert "No run can start" not in body
+
+
+def test_it_says_why_when_the_only_runner_has_no_docker(client: Client, demo: Demo) -> None:
+    RunnerStatus.objects.update(
+        docker_ok=False, state=RunnerStatus.State.UNAVAILABLE, detail="cannot reach the Docker engine"
+    )
+    body = client.get("/runners/").content.decode()
+    assert "No run can start on cpu-local." in body
+    assert "the runner on runner-1.test cannot run jobs: cannot reach the Docker engine" in body
+    assert "not usable" in body
+
+
+def test_it_says_when_the_runner_went_silent(client: Client, demo: Demo) -> None:
+    RunnerStatus.objects.update(last_seen=timezone.now() - timedelta(hours=3))
+    body = client.get("/runners/").content.decode()
+    assert "No run can start on cpu-local." in body
+    assert "the last one, on runner-1.test, reported 3 h ago" in body
+    assert "gone (no heartbeat)" in body
+
+
+def test_it_says_when_no_hardware_class_exists(client: Client, db: None) -> None:
+    body = client.get("/runners/").content.decode()
+    assert "No active hardware class: no run can start" in body
+
+
+def test_it_lists_runners_of_an_unknown_class(client: Client, demo: Demo) -> None:
+    RunnerStatus.objects.create(
+        host="stray.test", hardware_class_name="gpu-typo", state=RunnerStatus.State.IDLE, docker_ok=True
+    )
+    body = client.get("/runners/").content.decode()
+    assert "Runners serving no active hardware class" in body
+    assert "stray.test" in body and "gpu-typo" in body
