@@ -43,7 +43,9 @@ def celery_broker_config(url: str | None = None, *, broker_dir: Path | None = No
         }
     if url.startswith(("amqp://", "amqps://", "pyamqp://")):
         # RabbitMQ's consumer_timeout must also exceed LONGEST_JOB_S (rabbitmq.conf).
-        return {"broker_url": url}
+        # Publisher confirms: a send returns once the broker has the message, so that a
+        # runner removes a kept result only when it is safe (runners/outbox.py).
+        return {"broker_url": url, "broker_transport_options": {"confirm_publish": True}}
     raise ValueError(f"CELERY_BROKER_URL={url!r}: expected filesystem://, amqp://... (RabbitMQ) or redis://...")
 
 

@@ -11,9 +11,11 @@ import json
 import math
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from runners.containers import container_failure, container_spec
+from runners.files import OUTPUT_MAX_ENTRIES
 from runners.meters import energy as energy_meters
 from runners.result import JobFailure, ResultDocument
 from runners.sandbox.docker import DockerSandbox, Mount
@@ -22,12 +24,16 @@ from runners.spec import JobSpec
 from runners.stage import Staged
 
 METHOD_JSON_MAX_BYTES = 1 << 20
-# Files and folders /footprint/out may hold: a model and its metadata need a handful.
-OUTPUT_MAX_ENTRIES = 10_000
 
 
 def run_compress(
-    spec: JobSpec, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument, energy: energy_meters.JobEnergy
+    spec: JobSpec,
+    sandbox: DockerSandbox,
+    staged: Staged,
+    doc: ResultDocument,
+    energy: energy_meters.JobEnergy,
+    *,
+    stop: Callable[[], str | None] | None = None,
 ) -> None:
     container = container_spec(
         spec,
@@ -36,6 +42,8 @@ def run_compress(
         mounts=[Mount(str(staged.in_dir), "/footprint/in", True), Mount(str(staged.out_dir), "/footprint/out", False)],
         phase="compress",
         wall_s=spec.limits.compress_wall_s,
+        max_file_bytes=max(spec.limits.output_max_bytes, spec.limits.tmpfs_bytes),
+        stop=stop,
     )
     # The container's cgroup is read once it has exited: its CPU time is 0 before, the
     # outcome's after.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from runners.result import JobFailure
+from runners.result import CANCELLED, JobFailure
 from runners.sandbox.docker import ContainerOutcome, ContainerSpec, Mount
 from runners.spec import JobSpec
 
@@ -31,7 +32,15 @@ def give_to_container(path: Path) -> None:
 
 
 def container_spec(
-    spec: JobSpec, *, image: str, command: list[str], mounts: list[Mount], phase: str, wall_s: float
+    spec: JobSpec,
+    *,
+    image: str,
+    command: list[str],
+    mounts: list[Mount],
+    phase: str,
+    wall_s: float,
+    max_file_bytes: int | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> ContainerSpec:
     hw, limits, task = spec.hardware_class, spec.limits, spec.benchmark.task
     threads = str(hw.cores)
@@ -48,6 +57,8 @@ def container_spec(
             # The standard runtime serves on the class's GPUs when it has any (CUDA-synchronised).
             "FOOTPRINT_DEVICE": "cuda" if hw.gpus > 0 else "cpu",
             "HOME": "/tmp",
+            # The root file system is read-only: no byte-code cache can be written anyway.
+            "PYTHONDONTWRITEBYTECODE": "1",
             # One example input for footprint-serve's FLOP count (model_stats).
             "FOOTPRINT_INPUT_SHAPE": json.dumps(list(task.input_shape)),
             "FOOTPRINT_INPUT_DTYPE": task.input_dtype,
@@ -65,12 +76,17 @@ def container_spec(
         log_tail_bytes=limits.log_tail_bytes,
         user=f"{CONTAINER_USER[0]}:{CONTAINER_USER[1]}",
         gpus=hw.gpus,
+        # No file larger than the container's /tmp can hold, unless the phase says more.
+        max_file_bytes=max_file_bytes or limits.tmpfs_bytes,
+        stop_requested=stop,
     )
 
 
 def container_failure(phase: str, what: str, outcome: ContainerOutcome, spec: JobSpec) -> JobFailure | None:
     """Turn a container's outcome into the reason a researcher reads, or None if it went well."""
     limits = spec.limits
+    if outcome.stopped:
+        return JobFailure(phase, CANCELLED, outcome.stopped)
     if outcome.start_error:
         return JobFailure(
             phase,

@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from runners import aggregate, placement
+from runners import aggregate, files, placement
 from runners.compress import run_compress
 from runners.containers import HARDWARE_CLASS_LABEL
 from runners.footprint_sdk import SERVE_SPIN_NS
 from runners.meters import energy as energy_meters
 from runners.offline import declared_batch_sizes, measure_offline
 from runners.provenance import host_fingerprint, job_provenance
-from runners.result import JobFailure, ResultDocument
+from runners.result import CANCELLED, JobFailure, ResultDocument
 from runners.sandbox.docker import DockerSandbox, SandboxError
 from runners.schema import SchemaError
 from runners.servers import SUBMISSION, job_servers
@@ -47,8 +46,14 @@ def run_job(
     report: Report,
     work_root: Path,
     host: dict | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> dict:
-    """Run one job; always returns a result document (never raises for a bad submission)."""
+    """Run one job; always returns a result document (never raises for a bad submission).
+
+    `stop` (a cancel): returns the reason once the job must stop, checked between phases,
+    between blocks and by every container's monitor; the job then fails as `cancelled`.
+    """
+    stop = stop or (lambda: None)
     run_id = document.get("run_id") if isinstance(document.get("run_id"), int) and document["run_id"] > 0 else 1
     attempt = document.get("attempt") if isinstance(document.get("attempt"), int) and document["attempt"] > 0 else 1
     doc = ResultDocument(run_id=run_id, attempt=attempt)
@@ -63,16 +68,19 @@ def run_job(
         report("staging", f"loading image and inputs on {doc.provenance['runner']['host']}")
         work = Path(tempfile.mkdtemp(prefix=f"run-{run_id}-a{attempt}-", dir=_ensure_dir(work_root)))
         staged = stage(spec, sandbox, work)
+        doc.provenance["runtime_image_id"] = staged.runtime_image_id
         energy = _job_energy(spec)
         try:
             with energy.running():
                 phase = "compress"
+                _check(stop, phase)
                 report("compressing", "running the submission's compress command")
-                run_compress(spec, sandbox, staged, doc, energy)
+                run_compress(spec, sandbox, staged, doc, energy, stop=stop)
 
                 phase = "measuring"
+                _check(stop, phase)
                 report("measuring", "serving the null server, the reference and the submission")
-                _measure(spec, sandbox, staged, doc, energy)
+                _measure(spec, sandbox, staged, doc, energy, stop)
         finally:
             doc.provenance["energy"] = energy.provenance()
             aggregate.energy_figures(doc, energy)
@@ -92,7 +100,14 @@ def run_job(
         )
     finally:
         if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+            files.unmount_below(work)
+            files.remove_tree(work)
+
+
+def _check(stop: Callable[[], str | None], phase: str) -> None:
+    reason = stop()
+    if reason:
+        raise JobFailure(phase, CANCELLED, reason)
 
 
 def _ensure_dir(path: Path) -> Path:
@@ -101,7 +116,12 @@ def _ensure_dir(path: Path) -> Path:
 
 
 def _measure(
-    spec: JobSpec, sandbox: DockerSandbox, staged: Staged, doc: ResultDocument, energy: energy_meters.JobEnergy
+    spec: JobSpec,
+    sandbox: DockerSandbox,
+    staged: Staged,
+    doc: ResultDocument,
+    energy: energy_meters.JobEnergy,
+    stop: Callable[[], str | None],
 ) -> None:
     # The order of the timed inputs, the request ids and the interleaving come from this
     # secret, drawn here and published only in the result (docs/measurement.md).
@@ -119,7 +139,14 @@ def _measure(
         "reply_spin_ns": placement.REPLY_SPIN_NS,
     }
     ctx = Context(
-        spec=spec, sandbox=sandbox, staged=staged, doc=doc, energy=energy, servers=job_servers(spec, staged), rng=rng
+        spec=spec,
+        sandbox=sandbox,
+        staged=staged,
+        doc=doc,
+        energy=energy,
+        servers=job_servers(spec, staged),
+        rng=rng,
+        stop=stop,
     )
     try:
         measured = measure_single_stream(ctx)

@@ -20,7 +20,7 @@ import numpy as np
 
 from runners import harness, schedule
 from runners.meters import energy as energy_meters
-from runners.result import JobFailure, ResultDocument, phase_record
+from runners.result import CANCELLED, JobFailure, ResultDocument, phase_record
 from runners.servers import REFERENCE, SUBMISSION, ServerFailed, Session, finish_all
 from runners.single_stream import Context
 
@@ -79,6 +79,8 @@ def measure_offline(ctx: Context, batch_sizes: list[int], expected: np.ndarray) 
         try:
             offline = _measure_size(ctx, size, expected, attempt)
         except JobFailure as failure:
+            if failure.code == CANCELLED:
+                raise
             attempt["failure"] = failure.reason
             continue
         notes["batch_size"] = size
@@ -113,7 +115,14 @@ def _measure_size(ctx: Context, size: int, expected: np.ndarray, attempt: dict[s
             try:
                 for subject in OFFLINE_SUBJECTS:
                     sessions[subject] = stack.enter_context(
-                        Session.start(spec, ctx.sandbox, staged, ctx.servers[subject], tag=f"offline-{size}-{index}")
+                        Session.start(
+                            spec,
+                            ctx.sandbox,
+                            staged,
+                            ctx.servers[subject],
+                            tag=f"offline-{size}-{index}",
+                            stop=ctx.stop,
+                        )
                     )
                 for session in sessions.values():
                     session.connect(ids)
@@ -124,6 +133,7 @@ def _measure_size(ctx: Context, size: int, expected: np.ndarray, attempt: dict[s
                     session.call(harness.untimed, warm, num_classes=num_classes)
                     session.freeze()
                 for batch_index in schedule.offline_batches(ctx.rng, test_count=len(x), batch_size=size):
+                    ctx.check_stop()
                     batch = np.ascontiguousarray(x[batch_index])
                     for k in ctx.rng.permutation(len(OFFLINE_SUBJECTS)):
                         subject = OFFLINE_SUBJECTS[int(k)]

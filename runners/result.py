@@ -12,6 +12,8 @@ from runners.sandbox.docker import ContainerOutcome
 from runners.schema import RESULT_SCHEMA
 
 FAILURE_REASON_MAX_CHARS = 4000
+# The failure code of a job stopped because its run was cancelled (not the submission's doing).
+CANCELLED = "cancelled"
 
 
 class JobFailure(Exception):

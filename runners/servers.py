@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from runners import harness
 from runners.containers import CONTAINER_USER, container_failure, container_spec, give_to_container
+from runners.files import OutputVolume
 from runners.meters import cgroup, nvml, runtime_stats
-from runners.result import JobFailure, ResultDocument, phase_record
+from runners.result import CANCELLED, JobFailure, ResultDocument, phase_record
 from runners.sandbox.docker import ContainerOutcome, DockerSandbox, Mount, RunningContainer
 from runners.spec import JobSpec
 from runners.stage import Staged
@@ -31,6 +33,8 @@ WHO = {
 }
 SERVE_STOP_GRACE_S = 5.0
 RUNTIME_STATS_FILE = "stats.json"
+SOCKET_FOLDER_BYTES = 1 << 20
+SOCKET_FOLDER_ENTRIES = 16
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class Server:
 
 
 def job_servers(spec: JobSpec, staged: Staged) -> dict[str, Server]:
-    runtime = spec.runtime_image
+    runtime = staged.runtime_image_id
     own = spec.submission.own_runtime
     return {
         NULL: Server(NULL, runtime, ("footprint-null-serve",), None),
@@ -76,10 +80,28 @@ class Session:
         self._gpu_memory = gpu_memory
 
     @classmethod
-    def start(cls, spec: JobSpec, sandbox: DockerSandbox, staged: Staged, server: Server, *, tag: str) -> Session:
-        sock_dir = staged.work / f"sock-{server.subject}-{tag}-{uuid.uuid4().hex[:6]}"
-        sock_dir.mkdir()
-        give_to_container(sock_dir)
+    def start(
+        cls,
+        spec: JobSpec,
+        sandbox: DockerSandbox,
+        staged: Staged,
+        server: Server,
+        *,
+        tag: str,
+        stop: Callable[[], str | None] | None = None,
+    ) -> Session:
+        # The one folder a server writes outside its /tmp: a file system of its own, a few
+        # files and a MiB at most, so that it cannot fill the runner's disk through it.
+        sockets = OutputVolume(
+            staged.work / f"sock-{server.subject}-{tag}-{uuid.uuid4().hex[:6]}",
+            max_bytes=SOCKET_FOLDER_BYTES,
+            max_entries=SOCKET_FOLDER_ENTRIES,
+            uid=CONTAINER_USER[0],
+            gid=CONTAINER_USER[1],
+        ).mount()
+        sock_dir = sockets.path
+        if not sockets.mounted:
+            give_to_container(sock_dir)  # unmounted with the work folder (files.unmount_below)
         mounts = [Mount(str(sock_dir), "/footprint/sock", False)]
         if server.out_dir is not None:
             mounts.append(Mount(str(server.out_dir), "/footprint/out", True))
@@ -90,6 +112,7 @@ class Session:
             mounts=mounts,
             phase=f"serve_{server.subject}",
             wall_s=spec.limits.serve_wall_s,
+            stop=stop,
         )
         # The standard runtime reports its device and allocator peaks here when it exits; the
         # folder is ours, only the file's last component is the container's (read with O_NOFOLLOW).
@@ -158,6 +181,8 @@ class Session:
     def failure(self) -> JobFailure | None:
         """Why this server failed the job, or None; after finish()."""
         assert self.outcome is not None
+        if self.outcome.stopped:
+            return JobFailure("measuring", CANCELLED, self.outcome.stopped)
         failure = None
         if self.error is not None:
             code = "reference_failed" if self.subject == REFERENCE else self.error.code

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from runners import harness, schedule
 from runners.footprint_figures import footprint_figures
 from runners.meters import energy as energy_meters
-from runners.result import ResultDocument
+from runners.result import CANCELLED, JobFailure, ResultDocument
 from runners.sandbox.docker import DockerSandbox
 from runners.servers import NULL, REFERENCE, SUBJECTS, SUBMISSION, Server, ServerFailed, Session, finish_all
 from runners.spec import JobSpec
@@ -101,6 +102,12 @@ class Context:
     energy: energy_meters.JobEnergy
     servers: dict[str, Server]
     rng: np.random.Generator  # the job's secret
+    stop: Callable[[], str | None] = lambda: None  # a cancel's reason once one was asked
+
+    def check_stop(self, phase: str = "measuring") -> None:
+        reason = self.stop()
+        if reason:
+            raise JobFailure(phase, CANCELLED, reason)
 
 
 def measure_single_stream(ctx: Context) -> SingleStream:
@@ -156,7 +163,7 @@ def _round(
         try:
             for subject in SUBJECTS:
                 sessions[subject] = stack.enter_context(
-                    Session.start(spec, ctx.sandbox, staged, ctx.servers[subject], tag=f"r{plan.index}")
+                    Session.start(spec, ctx.sandbox, staged, ctx.servers[subject], tag=f"r{plan.index}", stop=ctx.stop)
                 )
             for session in sessions.values():
                 session.connect(ids)
@@ -172,7 +179,9 @@ def _round(
 
             spans: dict[str, list[energy_meters.Span]] = {s: [] for s in SUBJECTS}
             wanted_blocks = schedule.blocks_wanted(queries_wanted=want_queries, block_queries=plan.block_queries)
+            k = -1
             for k in range(plan.blocks):
+                ctx.check_stop()
                 inputs_index = plan.block(k)
                 block = [x[i : i + 1] for i in inputs_index]
                 for subject in _shuffled(ctx.rng, SUBJECTS):

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from runners import image_tarball
 from runners.schema import validate_job
 
 # Defaults of the settings an older platform's spec may leave out.
@@ -81,6 +82,8 @@ class Limits:
     tmpfs_bytes: int
     output_max_bytes: int
     log_tail_bytes: int
+    # What a submission image's layers may expand to when loaded (runners/image_tarball.py).
+    image_max_expanded_bytes: int = image_tarball.DEFAULT_MAX_EXPANDED_BYTES
 
     @property
     def memory_mib(self) -> int:
@@ -175,6 +178,9 @@ def parse_job(document: Any) -> JobSpec:
             tmpfs_bytes=int(limits["tmpfs_bytes"]),
             output_max_bytes=int(limits["output_max_bytes"]),
             log_tail_bytes=int(limits["log_tail_bytes"]),
+            image_max_expanded_bytes=int(
+                limits.get("image_max_expanded_bytes", image_tarball.DEFAULT_MAX_EXPANDED_BYTES)
+            ),
         ),
         measurement=MeasurementSettings(
             warmup_queries=int(settings["warmup_queries"]),

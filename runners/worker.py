@@ -15,9 +15,13 @@ import threading
 from pathlib import Path
 
 from celery import Celery, signals
+from celery.worker.control import control_command
 
 from runners.broker import COMMON_CELERY_CONFIG, PLATFORM_QUEUE, celery_broker_config, runner_queue
+from runners.cancel import CancelFlags
+from runners.housekeeping import DEFAULT_CACHED_IMAGES, DEFAULT_MIN_FREE_BYTES, ImageCache, remove_stale_work
 from runners.job import HARDWARE_CLASS_LABEL, host_fingerprint, run_job
+from runners.outbox import Outbox
 from runners.sandbox.docker import DockerSandbox
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,26 @@ def send_status(
         log.exception("could not send the runner heartbeat")
 
 
+def outbox() -> Outbox:
+    return Outbox(work_root() / "outbox")
+
+
+def cancel_flags() -> CancelFlags:
+    return CancelFlags(work_root() / "cancel")
+
+
+def image_cache() -> ImageCache:
+    return ImageCache(
+        work_root() / "images.json",
+        max_images=int(os.environ.get("FOOTPRINT_RUNNER_CACHED_IMAGES", DEFAULT_CACHED_IMAGES)),
+        min_free_bytes=int(os.environ.get("FOOTPRINT_RUNNER_MIN_FREE_BYTES", DEFAULT_MIN_FREE_BYTES)),
+    )
+
+
+def publish_result(document: dict) -> None:
+    app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
+
+
 @app.task(name="runners.execute_job", bind=True, acks_late=True, reject_on_worker_lost=True)
 def execute_job(self, spec: dict) -> None:
     run_id, attempt = spec.get("run_id"), spec.get("attempt")
@@ -107,11 +131,37 @@ def execute_job(self, spec: dict) -> None:
 
     # Concurrency 1: any container of this class still here belongs to a job whose pool
     # process was killed (the OOM killer, a hard time limit); it would hold the CPU set.
+    # So does any work folder under the work root.
     reaped = job_sandbox.reap_orphans(f"{HARDWARE_CLASS_LABEL}={hardware_class()}")
-    if reaped:
-        log.warning("removed %d containers left by a killed job", reaped)
-    document = run_job(spec, sandbox=job_sandbox, report=report, work_root=work_root())
-    app.send_task("footprint.run_result", args=[document], queue=PLATFORM_QUEUE)
+    stale = remove_stale_work(work_root())
+    if reaped or stale:
+        log.warning("removed %d containers and %d work folders left by a killed job", reaped, stale)
+    flags = cancel_flags()
+    stop = flags.watcher(run_id) if isinstance(run_id, int) else None
+    try:
+        document = run_job(spec, sandbox=job_sandbox, report=report, work_root=work_root(), stop=stop)
+    finally:
+        if isinstance(run_id, int):
+            flags.clear(run_id)
+    # On disk before it is sent, removed once the broker has it (runners/outbox.py).
+    kept = outbox().put(document)
+    outbox().send(kept, publish_result)
+    image_id = (spec.get("submission") or {}).get("image_id")
+    if isinstance(image_id, str):
+        cache = image_cache()
+        cache.used(image_id)
+        runtime = spec.get("runtime_image")
+        evicted = cache.evict(job_sandbox, keep={image_id, *([runtime] if isinstance(runtime, str) else [])})
+        if evicted:
+            log.info("evicted %d submission images: %s", len(evicted), ", ".join(evicted))
+
+
+@control_command(args=[("run_id", int), ("reason", str)], signature="<run_id> <reason>")
+def footprint_cancel(state, run_id: int, reason: str = "the run was cancelled") -> dict:
+    """The platform asks this runner to stop a job it holds (runners/cancel.py); runners that
+    do not hold it leave a flag nobody reads, cleared when such a job would start."""
+    cancel_flags().request(run_id, reason)
+    return {"ok": f"cancel of run {run_id} noted"}
 
 
 _stop_heartbeat = threading.Event()
@@ -134,6 +184,8 @@ def _start_heartbeat(**_: object) -> None:
             else:
                 state, words = "idle", "waiting for jobs"
             send_status(state, docker_ok=ok, detail=words, versions={"docker": detail} if ok else {}, running=running)
+            # Results a broker outage kept on disk go out as soon as it answers again.
+            outbox().flush(publish_result)
             _stop_heartbeat.wait(HEARTBEAT_INTERVAL_S)
 
     threading.Thread(target=beat, name="footprint-heartbeat", daemon=True).start()

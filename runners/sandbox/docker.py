@@ -19,13 +19,14 @@ Docker's `wait(timeout=...)` only times out the HTTP request (see docs/PITFALLS)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
+from runners import image_tarball
 from runners.meters import cgroup
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,17 @@ IMAGE_LOAD_TIMEOUT_S = 1800
 # The json-file driver keeps at most this many files of this size per container.
 LOG_FILE_MIN_BYTES = 1 << 20
 LOG_FILES = 2
+# Non-blocking logs: a container that writes gigabytes to stdout never stalls on the
+# engine; past this buffer its lines are dropped (the tail is what a researcher reads).
+LOG_BUFFER = "4m"
+# Open files per process and files in /tmp: far above what serving a model needs.
+NOFILE = 4096
+TMP_INODES = 65536
+# The host's OOM killer takes a container before the runner or the engine.
+OOM_SCORE_ADJ = 800
+# The image's environment is not the container's: only these of its variables are kept
+# (PATH finds its commands); every other one is set empty, LD_PRELOAD and friends included.
+IMAGE_ENV_KEPT = ("PATH",)
 
 _DOCKER_UNREACHABLE = (requests.exceptions.ConnectionError, docker.errors.DockerException)
 
@@ -93,6 +106,10 @@ class ContainerSpec:
     # ran in it, and the caller removes it (runners.meters.cgroup.remove_cgroup).
     cgroup_parent: str | None = None
     gpus: int = 0
+    # RLIMIT_FSIZE: no single file the container writes may be larger (None: the default).
+    max_file_bytes: int | None = None
+    # Called by the monitor every turn: a reason string stops the container (a cancel).
+    stop_requested: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -110,6 +127,8 @@ class ContainerOutcome:
     log_tail: str = ""
     start_error: str | None = None
     killed_reason: str | None = None
+    # Set when stop_requested() stopped it (a cancel): not the submission's doing.
+    stopped: str | None = None
     container_id: str | None = None
     cgroup_path: str | None = None
 
@@ -173,19 +192,61 @@ class DockerSandbox:
 
     # -- images ---------------------------------------------------------------------
 
-    def ensure_image(self, image_id: str, tarball_path: str | Path) -> str:
-        """The image `image_id`, loaded from `tarball_path` (a `docker save` file) if absent.
-
-        Raises FileNotFoundError when the tarball is missing, SandboxError when it is not
-        an image or holds another image than the one recorded at upload.
-        """
-        expected = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+    def image_id(self, reference: str) -> str | None:
+        """The id of the local image `reference` (an id or a name) names now; None if absent."""
         try:
-            return self.client.images.get(expected).id
+            return self.client.images.get(reference).id
         except docker.errors.ImageNotFound:
-            pass
+            return None
+        except docker.errors.APIError:
+            return None  # an invalid reference
         except _DOCKER_UNREACHABLE as exc:
             raise SandboxError("docker_unavailable", f"cannot reach the Docker engine: {_words(exc)}") from exc
+
+    def has_image(self, image_id: str) -> bool:
+        try:
+            self.client.images.get(image_id)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+        except _DOCKER_UNREACHABLE as exc:
+            raise SandboxError("docker_unavailable", f"cannot reach the Docker engine: {_words(exc)}") from exc
+
+    def ensure_image(
+        self,
+        image_id: str,
+        tarball_path: str | Path,
+        *,
+        scratch_dir: str | Path,
+        max_expanded_bytes: int = image_tarball.DEFAULT_MAX_EXPANDED_BYTES,
+    ) -> str:
+        """The image `image_id`, loaded from `tarball_path` (a `docker save` file) if absent.
+
+        The tarball is never loaded as it is: a copy without its names (which `docker load`
+        would apply, re-pointing any tag on this engine) and with its layers' expanded size
+        checked is written under `scratch_dir` and loaded from there, then removed.
+        Raises FileNotFoundError when the tarball is missing, SandboxError when it is not
+        an image, is refused, or holds another image than the one recorded at upload.
+        """
+        expected = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+        if self.has_image(expected):
+            return expected
+        safe = Path(scratch_dir) / f"image-{uuid.uuid4().hex}.tar"
+        try:
+            with open(safe, "wb") as copy:
+                image_tarball.copy_without_names(str(tarball_path), copy, max_expanded_bytes=max_expanded_bytes)
+        except image_tarball.TarballRefused as exc:
+            safe.unlink(missing_ok=True)
+            raise SandboxError("image_refused", exc.reason) from exc
+        except BaseException:
+            safe.unlink(missing_ok=True)
+            raise
+        try:
+            return self._load(safe, expected)
+        finally:
+            safe.unlink(missing_ok=True)
+
+    def _load(self, tarball_path: Path, expected: str) -> str:
         # An open file, not its bytes: docker-py streams it, so the tarball never sits in memory.
         with open(tarball_path, "rb") as tarball, self._client_timeout(IMAGE_LOAD_TIMEOUT_S):
             try:
@@ -198,6 +259,9 @@ class DockerSandbox:
                 raise SandboxError("docker_unavailable", f"cannot reach the Docker engine: {_words(exc)}") from exc
         loaded = [image.id for image in images]
         if loaded != [expected]:
+            for other in set(loaded) - {expected}:  # nothing of a refused tarball stays
+                with contextlib.suppress(docker.errors.APIError):
+                    self.client.images.remove(other, force=True)
             raise SandboxError(
                 "image_id_mismatch",
                 f"the tarball loaded as {', '.join(loaded) or 'no image'}, expected {expected}",
@@ -253,7 +317,7 @@ class DockerSandbox:
             cgroup.thaw_below(self.cgroup_root)  # a killed runner may have left a server frozen
         for container in self.client.containers.list(all=True, filters={"label": label}):
             try:
-                container.remove(force=True)
+                container.remove(force=True, v=True)
                 count += 1
             except docker.errors.NotFound:
                 pass
@@ -293,12 +357,37 @@ class DockerSandbox:
             return f"{parent}/docker-{container_id}.scope"
         return f"{parent}/{container_id}"
 
+    def _image_env_names(self, image: str) -> list[str]:
+        """The names of the variables the image's config sets (cached per image)."""
+        cache = self.__dict__.setdefault("_image_env_cache", {})
+        if image not in cache:
+            try:
+                env = self.client.api.inspect_image(image).get("Config", {}).get("Env") or []
+            except docker.errors.APIError:
+                env = []  # no such image: create() says so with the right words
+            cache[image] = [str(item).split("=", 1)[0] for item in env]
+        return cache[image]
+
+    def container_environment(self, spec: ContainerSpec) -> dict[str, str]:
+        """What the runner sets, and every other variable of the image's set empty but PATH."""
+        environment = {name: "" for name in self._image_env_names(spec.image) if name not in IMAGE_ENV_KEPT}
+        environment.update(spec.env)
+        return environment
+
     def _create_kwargs(self, spec: ContainerSpec, parent: str) -> dict:
         log_file_bytes = max(LOG_FILE_MIN_BYTES, 2 * spec.log_tail_bytes)
+        ulimits = [
+            docker.types.Ulimit(name="core", soft=0, hard=0),
+            docker.types.Ulimit(name="nofile", soft=NOFILE, hard=NOFILE),
+        ]
+        if spec.max_file_bytes is not None:
+            ulimits.append(docker.types.Ulimit(name="fsize", soft=spec.max_file_bytes, hard=spec.max_file_bytes))
         kwargs: dict = {
             "image": spec.image,
             "command": list(spec.command),
-            "environment": dict(spec.env),
+            "environment": self.container_environment(spec),
+            "ulimits": ulimits,
+            "oom_score_adj": OOM_SCORE_ADJ,
             "labels": {**spec.labels, MANAGED_LABEL: "1", PID_LABEL: str(os.getpid())},
             "user": spec.user,
             "working_dir": "/tmp",
@@ -306,7 +395,7 @@ class DockerSandbox:
             "read_only": True,
             # exec: torch.compile and friends dlopen what they build in /tmp; the code is
             # untrusted Python anyway, the boundary is the container, not noexec.
-            "tmpfs": {"/tmp": f"size={int(spec.tmpfs_bytes)},mode=1777,exec"},
+            "tmpfs": {"/tmp": f"size={int(spec.tmpfs_bytes)},nr_inodes={TMP_INODES},mode=1777,exec"},
             "cap_drop": ["ALL"],
             # Docker's default seccomp profile stays on: never "seccomp=unconfined".
             "security_opt": ["no-new-privileges"],
@@ -323,7 +412,12 @@ class DockerSandbox:
             "cgroup_parent": self._docker_cgroup_parent(parent),
             "log_config": docker.types.LogConfig(
                 type=docker.types.LogConfig.types.JSON,
-                config={"max-size": str(log_file_bytes), "max-file": str(LOG_FILES)},
+                config={
+                    "max-size": str(log_file_bytes),
+                    "max-file": str(LOG_FILES),
+                    "mode": "non-blocking",
+                    "max-buffer-size": LOG_BUFFER,
+                },
             ),
             "mounts": [
                 docker.types.Mount(m.container_path, m.host_path, type="bind", read_only=m.read_only)
@@ -356,7 +450,8 @@ class DockerSandbox:
 
     def _remove_container(self, container) -> None:
         try:
-            container.remove(force=True)
+            # v=True: an anonymous volume of the image's VOLUME goes with it.
+            container.remove(force=True, v=True)
         except docker.errors.NotFound:
             pass
         except (docker.errors.APIError, *_DOCKER_UNREACHABLE):
@@ -394,6 +489,7 @@ class RunningContainer:
         self._pids_events = 0
         self._monitor_error: str | None = None
         self._frozen_by: str | None = None  # "cgroup" or "engine" while frozen
+        self._stopped_reason: str | None = None  # a stop_requested() answer that killed it
         self._started_monotonic = time.monotonic()
         self._deadline = self._started_monotonic + float(spec.wall_limit_s)
         self._monitor = threading.Thread(target=self._watch, name=f"footprint-watch-{container.short_id}", daemon=True)
@@ -548,6 +644,11 @@ class RunningContainer:
                 # Again at every turn until it is gone: a kill lost to an engine hiccup is retried.
                 self._timed_out = True
                 self._kill(f"it ran past the wall-clock limit of {self._spec.wall_limit_s:g} s")
+            if self._spec.stop_requested is not None:
+                reason = self._spec.stop_requested()
+                if reason:
+                    self._stopped_reason = reason
+                    self._kill(reason)
 
     def _kill(self, reason: str) -> None:
         with self._kill_lock:
@@ -586,6 +687,7 @@ class RunningContainer:
             outcome.exit_code = None if running or "ExitCode" not in state else int(state["ExitCode"])
             outcome.oom_killed = bool(state.get("OOMKilled"))
             outcome.timed_out = self._timed_out
+            outcome.stopped = self._stopped_reason
             outcome.wall_s = _wall_s(state) or (time.monotonic() - self._started_monotonic)
             outcome.log_tail = _log_tail(container, spec.log_tail_bytes)
             outcome.peak_memory_bytes = cgroup.memory_peak_bytes(self._parent)

@@ -87,11 +87,6 @@ threading.Thread(target=spin, daemon=True).start()
 footprint_sdk.serve(lambda batch: np.full(len(batch), 3, dtype=np.int64))
 """
 
-HONEST_CONSTANT_SERVER = """#!/usr/bin/env python3
-import numpy as np, footprint_sdk
-footprint_sdk.serve(lambda batch: np.full(len(batch), 3, dtype=np.int64))
-"""
-
 # A link where its socket should be: the runner would connect to whatever it points at on
 # the runner host (the Docker socket here).
 SOCKET_LINK_SERVER = """#!/usr/bin/env python3
@@ -113,14 +108,15 @@ conn.sendall(struct.pack(">IBQ", sdk.MAX_FRAME_BYTES, sdk.REPLY, rid))
 conn.sendall(bytes(1 << 20) * 63)
 """
 
-# Spots the probe (the same input as two queries ago) and answers it at once with a guess.
+# Spots the probe (an input it was sent among the last few) and answers it at once with a guess.
 PROBE_DODGING_SERVER = """#!/usr/bin/env python3
 import time, numpy as np, footprint_sdk
 history = []
 def predict(batch):
     key = batch.tobytes()
+    recent = history[-4:]
     history.append(key)
-    if len(batch) == 1 and len(history) > 2 and history[-3] == key:
+    if len(batch) == 1 and key in recent:
         return np.full(1, 7, dtype=np.int64)
     time.sleep(0.001)
     return np.full(len(batch), 3, dtype=np.int64)
@@ -185,16 +181,16 @@ def test_no_timed_input_repeats_in_a_process_the_accuracy_pass_comes_last_and_id
 
 
 def test_a_server_that_burns_the_cpu_cannot_slow_the_reference_down(build_test_image, job_spec, run):
-    honest, _ = run(own(build_test_image, job_spec, HONEST_CONSTANT_SERVER))
-    stealing, _ = run(own(build_test_image, job_spec, CPU_STEALING_SERVER))
-    assert honest["status"] == stealing["status"] == "succeeded", (honest["failure"], stealing["failure"])
-    honest_ref, stealing_ref = figures(honest), figures(stealing)
-    # Frozen while the others are timed, its thread gets no CPU from them. Unfrozen (tried
-    # here), the reference shares its CPU with the spinning thread: its mean latency doubles
-    # and its p99 goes from ~0.1 ms to ~2 ms (the scheduler's slices), its median hardly moves.
-    for name, bound in (("latency_mean", 1.5), ("latency_p99", 5.0)):
-        before, after = honest_ref[("reference", name)]["value"], stealing_ref[("reference", name)]["value"]
-        assert after < bound * before, (name, before, after)
+    document, _ = run(own(build_test_image, job_spec, CPU_STEALING_SERVER))
+    assert document["status"] == "succeeded", document["failure"]
+    got = figures(document)
+    # Frozen while the others are timed, its thread gets no CPU from them (the mechanism is
+    # tests/sandbox/test_freeze.py). Left unfrozen (tried here), the reference shares its CPU
+    # with the spinning thread: its median hardly moves but its mean is 2.5x the median and
+    # its p99 ~2 ms, the scheduler's time slices; frozen, the mean stays near the median.
+    reference_p50 = got[("reference", "latency_p50")]["value"]
+    assert got[("reference", "latency_mean")]["value"] < 1.6 * reference_p50
+    assert got[("reference", "latency_p99")]["value"] < 1500
 
 
 def test_a_link_at_the_socket_path_is_not_followed(build_test_image, job_spec, run):

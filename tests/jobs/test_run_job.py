@@ -144,8 +144,9 @@ def test_it_fails_a_tarball_that_is_not_an_image(job_spec, run, tmp_path, runtim
     junk = tmp_path / "junk.tar"
     junk.write_bytes(b"this is not a tar archive at all" * 100)
     failure = failure_of(run(job_spec(runtime_image, image_id="sha256:" + "ab" * 32, tarball=junk))[0])
-    assert (failure["phase"], failure["code"]) == ("staging", "image_load_failed")
-    assert "could not be loaded" in failure["reason"]
+    # Refused while its copy without names is made, before docker load sees a byte of it.
+    assert (failure["phase"], failure["code"]) == ("staging", "image_refused")
+    assert failure["reason"].startswith("the submission image could not be loaded: the tarball is damaged")
 
 
 def test_it_fails_an_image_without_the_contract_commands(job_spec, run, base_image):

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from runners import job
+from runners import aggregate
 from runners.meters import energy
 from runners.meters.energy import JobEnergy, Span
+from runners.result import ResultDocument
 
 
 def _zone(root: Path, name: str, zone_name: str, energy_uj: int, max_uj: int = 262143328850) -> Path:
@@ -141,13 +142,13 @@ def test_without_a_counter_or_a_power_figure_there_is_no_energy() -> None:
     with window:
         pass
     assert meter.label is None and window.span is not None and window.span.net_j is None
-    doc = job.ResultDocument(run_id=1, attempt=1)
+    doc = ResultDocument(run_id=1, attempt=1)
     meter.record("serve", "submission", window.span, queries=10)
-    job._energy_figures(doc, meter)
+    aggregate.energy_figures(doc, meter)
     assert doc.figures == []
 
 
-def _figures(doc: job.ResultDocument) -> dict[tuple[str, str], dict]:
+def _figures(doc: ResultDocument) -> dict[tuple[str, str], dict]:
     return {(f["subject"], f["name"]): f for f in doc.figures}
 
 
@@ -159,9 +160,9 @@ def test_a_job_publishes_per_phase_per_inference_and_per_kwh_figures() -> None:
             "serve", "submission", Span("measured", wall_s=1.0, gross_j=net + 20.0, net_j=net), queries=queries
         )
     meter.record("offline", "submission", Span("measured", wall_s=2.0, gross_j=76.0, net_j=36.0), samples=7200)
-    doc = job.ResultDocument(run_id=1, attempt=1)
+    doc = ResultDocument(run_id=1, attempt=1)
 
-    job._energy_figures(doc, meter)
+    aggregate.energy_figures(doc, meter)
 
     figures = _figures(doc)
     assert figures[("submission", "compress_energy_gross")]["value"] == 3000.0
@@ -180,9 +181,9 @@ def test_a_job_publishes_per_phase_per_inference_and_per_kwh_figures() -> None:
 def test_estimated_figures_carry_their_label_and_no_gross() -> None:
     meter = JobEnergy(counters=[], notes=[], cpu_watts_per_core=5.0)
     meter.record("serve", "reference", Span("estimated", wall_s=1.0, cpu_s=0.4, net_j=2.0), queries=1000)
-    doc = job.ResultDocument(run_id=1, attempt=1)
+    doc = ResultDocument(run_id=1, attempt=1)
 
-    job._energy_figures(doc, meter)
+    aggregate.energy_figures(doc, meter)
 
     figures = _figures(doc)
     assert figures[("reference", "energy_per_inference")] == {

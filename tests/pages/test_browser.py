@@ -94,9 +94,9 @@ def test_a_track_tab_narrows_the_board_and_sorting_keeps_it(browser: object, liv
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.web.budget_board import budget_board
+    from tests.factories.scenes import make_budget_board
 
-    budget_board(demo)
+    make_budget_board(demo)
     driver = browser
     driver.get(f"{live_server.url}{demo.leaderboard_url}")  # type: ignore[attr-defined]
     assert _ranked_methods(driver) == [

@@ -292,7 +292,9 @@ def test_a_reply_sent_before_its_request_fails_the_run(start_server) -> None:
 def test_bytes_after_the_ready_frame_and_before_any_request_fail(start_server) -> None:
     server = raw_server(start_server, 'frame(3, 1, b"\\x03<i8\\x01\\x00\\x00\\x00\\x01" + bytes(8))')
     with pytest.raises(HarnessError) as caught:
+        # Seen at once when it came with the ready frame, else before the first request.
         client = server.connect()
+        time.sleep(0.3)
         time_queries(client, [ONE_BATCH], num_classes=4)
     assert caught.value.code == "serve_reply_before_request"
 
