@@ -112,6 +112,4 @@ def stage(spec: JobSpec, sandbox: DockerSandbox, work: Path) -> Staged:
     ).mount()
     if not outputs.mounted:
         give_to_container(outputs.path)
-    return Staged(
-        work, in_dir, outputs.path, in_dir / "reference", test_x, test_y, warmup_x, outputs, runtime_image_id
-    )
+    return Staged(work, in_dir, outputs.path, in_dir / "reference", test_x, test_y, warmup_x, outputs, runtime_image_id)
