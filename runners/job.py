@@ -47,6 +47,7 @@ def run_job(
     work_root: Path,
     host: dict | None = None,
     stop: Callable[[], str | None] | None = None,
+    execution: str | None = None,
 ) -> dict:
     """Run one job; always returns a result document (never raises for a bad submission).
 
@@ -64,7 +65,7 @@ def run_job(
             spec = parse_job(document)
         except SchemaError as exc:
             raise JobFailure("staging", "invalid_job_spec", f"the platform sent a job this runner cannot read: {exc}")
-        doc.provenance = job_provenance(spec, host or host_fingerprint(sandbox))
+        doc.provenance = job_provenance(spec, host or host_fingerprint(sandbox), execution=execution)
         report("staging", f"loading image and inputs on {doc.provenance['runner']['host']}")
         work = Path(tempfile.mkdtemp(prefix=f"run-{run_id}-a{attempt}-", dir=_ensure_dir(work_root)))
         staged = stage(spec, sandbox, work)

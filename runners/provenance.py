@@ -43,11 +43,12 @@ def host_fingerprint(sandbox: DockerSandbox) -> dict:
     }
 
 
-def job_provenance(spec: JobSpec, host: dict) -> dict:
+def job_provenance(spec: JobSpec, host: dict, *, execution: str | None = None) -> dict:
     document = spec.document
     return {
         "runner": host,
-        "job_id": str(uuid.uuid4()),
+        # One execution of the job (the id its progress reports carry).
+        "job_id": execution or uuid.uuid4().hex,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "contract": CONTRACT,
         "image_id": spec.submission.image_id,

@@ -12,6 +12,7 @@ import os
 import socket
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 from celery import Celery, signals
@@ -125,9 +126,13 @@ def execute_job(self, spec: dict) -> None:
     run_id, attempt = spec.get("run_id"), spec.get("attempt")
     job_sandbox = sandbox()
     host = socket.gethostname()
+    # One delivery of this job: the platform tells a late report of it from a restart's.
+    execution = uuid.uuid4().hex
 
     def report(state: str, reason: str) -> None:
-        app.send_task("footprint.run_progress", args=[run_id, attempt, state, reason, host], queue=PLATFORM_QUEUE)
+        app.send_task(
+            "footprint.run_progress", args=[run_id, attempt, state, reason, host, execution], queue=PLATFORM_QUEUE
+        )
 
     # Concurrency 1: any container of this class still here belongs to a job whose pool
     # process was killed (the OOM killer, a hard time limit); it would hold the CPU set.
@@ -139,7 +144,9 @@ def execute_job(self, spec: dict) -> None:
     flags = cancel_flags()
     stop = flags.watcher(run_id) if isinstance(run_id, int) else None
     try:
-        document = run_job(spec, sandbox=job_sandbox, report=report, work_root=work_root(), stop=stop)
+        document = run_job(
+            spec, sandbox=job_sandbox, report=report, work_root=work_root(), stop=stop, execution=execution
+        )
     finally:
         if isinstance(run_id, int):
             flags.clear(run_id)

@@ -27,6 +27,7 @@ from benchmarks.data import (
     reference_accuracy,
 )
 from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
+from core.text import storable
 from footprint.storage import storage_root
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ def runner_status_record(*, status: Any) -> RunnerStatus:
     """
     if not isinstance(status, dict):
         raise TypeError(f"a runner status must be an object, got {type(status).__name__}")
+    status = storable(status)
     host, class_name, state = status.get("host"), status.get("hardware_class"), status.get("state")
     if not isinstance(host, str) or not host or not isinstance(class_name, str) or not class_name:
         raise ValueError("a runner status needs a host and a hardware_class")

@@ -164,6 +164,8 @@ SESSION_COOKIE_HTTPONLY = True
 
 FOOTPRINT_STORAGE_ROOT = Path(env_str("FOOTPRINT_STORAGE_ROOT", str(VAR_DIR / "storage")))
 FOOTPRINT_UPLOAD_MAX_BYTES = env_int("FOOTPRINT_UPLOAD_MAX_BYTES", 2 * 2**30, minimum=1)
+# What an uploaded image's layers may expand to once loaded (checked without extracting).
+FOOTPRINT_IMAGE_MAX_EXPANDED_BYTES = env_int("FOOTPRINT_IMAGE_MAX_EXPANDED_BYTES", 16 * 2**30, minimum=1)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

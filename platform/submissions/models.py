@@ -66,6 +66,9 @@ class Run(models.Model):
     # How many times a runner started the job (a redelivered job is a new attempt).
     attempt = models.PositiveIntegerField(default=1)
     runner_host = models.CharField(max_length=255, blank=True)
+    # The delivery of the job the run follows (the runner's id for one execution of it): tells
+    # a late report of this execution from the first report of a restarted one.
+    execution = models.CharField(max_length=64, blank=True)
     # Log tails by phase (compress, serve_reference, ...), also kept for failed runs.
     logs = models.JSONField(default=dict, blank=True)
     # When the job was handed to the broker; None while it has not been (see dispatch).

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from benchmarks.models import Benchmark, HardwareClass
+from core.text import storable, storable_text
 from footprint.storage import storage_file_url
 from submissions.audits import audits_from_document
 from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, Submission
@@ -39,6 +40,8 @@ LOG_TAIL_BYTES = 8192
 # heartbeats (runners/worker.py HEARTBEAT_INTERVAL_S), so that reports handled out of order
 # cannot make a live run look lost.
 ORPHAN_GRACE_S = 90
+# The failure code of a runner's result for a job it stopped on a cancel.
+CANCELLED_CODE = "cancelled"
 # Accuracies are fractions of a count; this absorbs float rounding in floor * reference.
 _FLOOR_TOLERANCE = 1e-9
 
@@ -175,17 +178,45 @@ def run_dispatch(*, run: Run) -> bool:
 
 
 def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
-    """Cancel a queued run; raises IllegalTransition once a runner has started it."""
-    if run.state != Run.QUEUED:
-        raise IllegalTransition(f"only a queued run can be cancelled; this one is {run.state}")
-    # The job may already wait in the runner's queue: a runner that picks it up reports
-    # progress for a terminal run, which is recorded as ignored and changes nothing.
-    run_transition(run=run, to_state=Run.CANCELLED, reason=f"cancelled by {by.get_username()}")
+    """Cancel a run that has not finished; raises IllegalTransition once it has.
+
+    A queued job may already wait in the runner's queue: a runner that picks it up reports
+    progress for a terminal run, which is recorded as ignored and changes nothing. A running
+    job is stopped on its runner: every runner is told (a remote-control broadcast,
+    runners/cancel.py); the one that holds it kills its containers and reports `cancelled`,
+    which arrives for a finished run and is recorded as ignored.
+    """
+    if run.is_terminal:
+        raise IllegalTransition(f"this run has finished ({run.state}); there is nothing to cancel")
+    running = run.state in Run.RUNNING_STATES
+    reason = f"cancelled by {by.get_username()}" + (" while it ran; its runner was told to stop it" if running else "")
+    if run_transition(run=run, to_state=Run.CANCELLED, reason=reason) is not None and running:
+        transaction.on_commit(lambda: _tell_runners_to_cancel(run.pk, reason))
     return run
 
 
-def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str, runner_host: str | None = None) -> None:
+def _tell_runners_to_cancel(run_id: int, reason: str) -> None:
+    from footprint.celery import app
+    from runners.cancel import CANCEL_COMMAND
+
+    try:
+        app.control.broadcast(CANCEL_COMMAND, arguments={"run_id": run_id, "reason": reason})
+    except Exception:  # noqa: BLE001 - the run is cancelled here either way; its result will be ignored
+        log.exception("could not tell the runners to stop run %s", run_id)
+
+
+def run_progress_receive(
+    *,
+    run_id: int,
+    attempt: int,
+    state: str,
+    reason: str,
+    runner_host: str | None = None,
+    execution: str | None = None,
+) -> None:
     """footprint.run_progress: a runner (on `runner_host`) says a job reached `state`."""
+    reason = storable_text(reason)[:4000]
+    runner_host = storable_text(runner_host) if runner_host else runner_host
     run = Run.objects.filter(pk=run_id).first()
     if run is None:
         log.error("progress for run %s, which does not exist: %s %s", run_id, state, reason)
@@ -197,6 +228,7 @@ def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str, 
             state=state,
             reason=reason,
             runner_host=runner_host[:255] if runner_host else None,
+            execution=execution[:64] if execution else None,
         )
     except IllegalTransition as exc:
         # The run changed under us (e.g. its result was ingested meanwhile).
@@ -309,6 +341,9 @@ def run_ingest_result(*, document: Any) -> Run | None:
     for a run that already finished is ignored and logged. A failed audit does not fail the
     run: the result is stored with its evidence and kept off the ranking (submissions.standing).
     """
+    # A NUL byte in one log tail (or a lone surrogate in method.json) would make PostgreSQL
+    # refuse the whole result: every string is made storable first (core.text).
+    document = storable(document)
     run_id = document.get("run_id") if isinstance(document, dict) else None
     if not isinstance(run_id, int) or isinstance(run_id, bool):
         log.error("a result document names no run; it cannot be recorded: %.2000r", document)
@@ -354,7 +389,8 @@ def run_ingest_result(*, document: Any) -> Run | None:
             failure = valid["failure"]
             finished = _finish(
                 run=run,
-                to_state=FAILED,
+                # A job its runner stopped because the run was cancelled (runners/cancel.py).
+                to_state=Run.CANCELLED if failure["code"] == CANCELLED_CODE else FAILED,
                 logs=_log_tails(valid),
                 reason=failure["reason"],
                 failure_phase=failure["phase"],
@@ -494,7 +530,8 @@ def runs_recover_orphaned(
                 )
                 if moved is None:
                     continue
-                Run.objects.filter(pk=run.pk).update(dispatched_at=None)
+                # The next delivery's first report names its execution (submissions.state).
+                Run.objects.filter(pk=run.pk).update(dispatched_at=None, execution="")
                 transaction.on_commit(lambda run_id=run.pk: _send_dispatch(dispatch_run, run_id))
             requeued += 1
         except (IllegalTransition, ConcurrentTransition):
@@ -543,4 +580,64 @@ def runs_sweep_stuck(*, now: Any = None) -> dict[str, int]:
     ):
         _send_dispatch(dispatch_run, run_id)
         redispatched += 1
-    return {"failed": failed, "redispatched": redispatched}
+    return {"failed": failed, "redispatched": redispatched, "lost_dispatches": runs_redispatch_lost(now=now)}
+
+
+def runs_redispatch_lost(*, now: Any = None, queue_length: Any = None) -> int:
+    """Dispatch again the queued runs whose job message is gone from the broker.
+
+    A run handed to the broker that no runner started within FOOTPRINT_REDISPATCH_AFTER_S,
+    while its class's queue holds no message at all, lost its message (a broker restarted
+    without persistence, a queue deleted): nothing would ever start it. Its dispatch is
+    undone and sent again. While the queue holds messages nothing is done: they are
+    consumed in order, and which one is missing cannot be told. A message that comes back
+    after all runs the job twice; the second result is ignored (the run has finished).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.FOOTPRINT_REDISPATCH_AFTER_S)
+    waiting = Run.objects.filter(state=Run.QUEUED, dispatched_at__lt=cutoff).select_related("hardware_class")
+    by_queue: dict[str, list[int]] = {}
+    for run in waiting:
+        by_queue.setdefault(run.hardware_class.queue, []).append(run.pk)
+    if not by_queue:
+        return 0
+    length = queue_length or broker_queue_length
+    from submissions.tasks import dispatch_run
+
+    resent = 0
+    for queue, run_ids in by_queue.items():
+        if length(queue) != 0:
+            continue  # messages are waiting (or the broker cannot say): they are not lost
+        for run_id in run_ids:
+            if Run.objects.filter(pk=run_id, state=Run.QUEUED, dispatched_at__lt=cutoff).update(dispatched_at=None):
+                log.warning("run %s: its job message is gone from %s; dispatching it again", run_id, queue)
+                _send_dispatch(dispatch_run, run_id)
+                resent += 1
+    return resent
+
+
+def broker_queue_length(queue: str) -> int | None:
+    """Messages waiting in `queue` (not those a runner holds); None when the broker cannot say.
+
+    A queue that does not exist holds none. Works on every transport Footprint uses (kombu's
+    passive declare: RabbitMQ, Redis, the filesystem broker).
+    """
+    from footprint.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            channel = conn.channel()
+            try:
+                return int(channel.queue_declare(queue=queue, passive=True).message_count)
+            except Exception as exc:  # noqa: BLE001 - NOT_FOUND and its kin differ per transport
+                if "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower():
+                    return 0
+                return None
+            finally:
+                try:
+                    channel.close()
+                except Exception:  # noqa: BLE001 - a channel the broker already closed
+                    pass
+    except Exception:  # noqa: BLE001 - the broker is down: say nothing rather than guess
+        log.exception("could not read the length of queue %s", queue)
+        return None

@@ -32,9 +32,10 @@ MAX_ATTEMPTS = 3
 # staging is legal only as a restart (a new attempt, see run_report_progress).
 TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({STAGING, COMPRESSING, MEASURING, SUCCEEDED, FAILED, CANCELLED}),
-    STAGING: frozenset({QUEUED, COMPRESSING, MEASURING, SUCCEEDED, FAILED}),
-    COMPRESSING: frozenset({QUEUED, STAGING, MEASURING, SUCCEEDED, FAILED}),
-    MEASURING: frozenset({QUEUED, STAGING, SUCCEEDED, FAILED}),
+    # A running run can be cancelled too: its runner is told, kills the job and reports.
+    STAGING: frozenset({QUEUED, COMPRESSING, MEASURING, SUCCEEDED, FAILED, CANCELLED}),
+    COMPRESSING: frozenset({QUEUED, STAGING, MEASURING, SUCCEEDED, FAILED, CANCELLED}),
+    MEASURING: frozenset({QUEUED, STAGING, SUCCEEDED, FAILED, CANCELLED}),
     SUCCEEDED: frozenset(),
     FAILED: frozenset(),
     CANCELLED: frozenset(),
@@ -65,6 +66,7 @@ def run_transition(
     failure_phase: str = "",
     failure_code: str = "",
     runner_host: str | None = None,
+    execution: str | None = None,
 ) -> RunTransition | None:
     """Move `run` to `to_state` and record why; None when it already is there (a duplicate).
 
@@ -93,6 +95,8 @@ def run_transition(
             changes.update(failure_phase=failure_phase, failure_code=failure_code, failure_reason=reason)
         if runner_host:
             changes["runner_host"] = runner_host
+        if execution:
+            changes["execution"] = execution
         with transaction.atomic():
             # Conditional UPDATE ... WHERE state = <what we read> AND attempt = <what we
             # read>, then check the row count. Two platform worker processes may handle
@@ -133,7 +137,7 @@ def run_record_ignored(*, run: Run, to_state: str, reason: str) -> None:
 
 
 def run_report_progress(
-    *, run: Run, attempt: int, state: str, reason: str, runner_host: str | None = None
+    *, run: Run, attempt: int, state: str, reason: str, runner_host: str | None = None, execution: str | None = None
 ) -> RunTransition | None:
     """Apply a runner's progress report (footprint.run_progress) to `run`.
 
@@ -147,7 +151,10 @@ def run_report_progress(
     - anything else moves the run forward.
 
     The runner's `attempt` is the job spec's, which a broker redelivery does not change;
-    the platform counts attempts itself, so the reported number is only logged.
+    the platform counts attempts itself, so the reported number is only logged. `execution`
+    (runners since harness v2) names one delivery of the job: a `staging` report of the
+    execution the run is already following is a late report handled out of order, not a
+    restart; a report of an execution other than the current one (after a restart) is stale.
     """
     if state not in PROGRESS_STATES:
         raise IllegalTransition(f"a runner cannot report the state {state!r}")
@@ -157,6 +164,15 @@ def run_report_progress(
         )
         return None
     if state == run.state:
+        return None
+    current = run.execution
+    if execution and current and execution != current and state != STAGING:
+        log.info("run %s follows execution %s; ignored %r of execution %s", run.pk, current, state, execution)
+        return None
+    if state == STAGING and run.state in (COMPRESSING, MEASURING) and execution and execution == current:
+        run_record_ignored(
+            run=run, to_state=state, reason=f"a late {state!r} report, handled after {run.state!r}: {reason}"
+        )
         return None
     if state == STAGING and run.state in (COMPRESSING, MEASURING):
         lost = run.attempt
@@ -179,6 +195,7 @@ def run_report_progress(
             reason=f"runner restarted the job (attempt {lost + 1}): {reason}",
             attempt=lost + 1,
             runner_host=runner_host,
+            execution=execution,
         )
     if _ORDER[state] < _ORDER[run.state]:
         log.info(
@@ -190,4 +207,5 @@ def run_report_progress(
             reason,
         )
         return None
-    return run_transition(run=run, to_state=state, reason=reason, runner_host=runner_host)
+    follows = execution if (not current or run.state == QUEUED) else None
+    return run_transition(run=run, to_state=state, reason=reason, runner_host=runner_host, execution=follows)

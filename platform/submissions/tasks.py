@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from benchmarks.services import runner_status_record
 from submissions import services
@@ -27,33 +28,45 @@ def dispatch_run(run_id: int) -> None:
     services.run_dispatch(run=run)
 
 
-@shared_task(
-    name="footprint.run_progress",
-    autoretry_for=(ConcurrentTransition,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def run_progress(run_id: int, attempt: int, state: str, reason: str, host: str | None = None) -> None:
+# What a runner reports must survive the database going away for a while (a restart, a
+# fail-over): such an error retries the task with back-off, for as long as it takes; the
+# broker message is acknowledged only once the retry is queued (acks_late), so nothing is
+# lost between the two. A concurrent transition is retried too, a few times.
+STORE_RETRY = {
+    "autoretry_for": (ConcurrentTransition, OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": None,
+}
+
+
+@shared_task(name="footprint.run_progress", **STORE_RETRY)
+def run_progress(
+    run_id: int, attempt: int, state: str, reason: str, host: str | None = None, execution: str | None = None
+) -> None:
     services.run_progress_receive(
         run_id=run_id,
         attempt=attempt,
         state=state,
         reason=str(reason),
         runner_host=host if isinstance(host, str) else None,
+        execution=execution if isinstance(execution, str) else None,
     )
 
 
-@shared_task(
-    name="footprint.run_result",
-    autoretry_for=(ConcurrentTransition,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="footprint.run_result", **STORE_RETRY)
 def run_result(document: Any) -> None:
     services.run_ingest_result(document=document)
 
 
-@shared_task(name="footprint.runner_heartbeat")
+@shared_task(
+    name="footprint.runner_heartbeat",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def runner_heartbeat(status: Any) -> None:
     """Keep the runner's status, then send again the runs it says it no longer holds."""
     try:

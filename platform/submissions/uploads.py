@@ -16,22 +16,26 @@ Three steps, each usable on its own:
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import posixpath
 import re
 import secrets
 import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest
 
 from core.formatting import bytes_human
 from footprint.storage import footprint_storage
+from runners import image_tarball
 
 # The attribute of the request on which the handler leaves its reason for stopping an
 # upload: once StopUpload is raised, Django drops the file silently and the view would
@@ -319,6 +323,12 @@ def _inspect_open_archive(archive: tarfile.TarFile, max_unpacked_bytes: int) -> 
             f"(its content hashes to sha256:{config_hex}); the tarball is damaged"
         )
     diff_ids = _check_config(config, config_name)
+    volumes = (config.get("config") or {}).get("Volumes") if isinstance(config.get("config"), dict) else None
+    if volumes:
+        raise InvalidImageTarball(
+            f"the image declares VOLUME {', '.join(sorted(map(str, volumes)))[:200]}: Footprint runs images without "
+            "volumes (a container writes only to /tmp and /footprint/out); remove the VOLUME lines and save it again"
+        )
 
     layers = entry.get("Layers")
     if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
@@ -367,8 +377,13 @@ def inspect_image_tarball(
     try:
         with _open_archive(path) as archive:
             image_id, repo_tags, layer_count = _inspect_open_archive(archive, limit)
+        # Every layer is read as `docker load` would expand it (gzip and xz too), counting,
+        # extracting nothing: a 20 MB layer that expands to 20 GB is refused here.
+        image_tarball.inspect_layers(path, max_expanded_bytes=settings.FOOTPRINT_IMAGE_MAX_EXPANDED_BYTES)
     except FileNotFoundError:
         raise
+    except image_tarball.TarballRefused as exc:
+        raise InvalidImageTarball(exc.reason) from exc
     except (tarfile.TarError, EOFError, OSError) as exc:
         # A truncated or corrupt archive surfaces only while reading members.
         raise InvalidImageTarball(f"the tar archive is damaged or truncated ({exc}); save the image again") from exc
@@ -393,14 +408,45 @@ class StoredTarball:
 
 
 def store_submission_tarball(uploaded_file: HashedTemporaryUploadedFile) -> StoredTarball:
-    """Move an inspected upload to `submissions/<random hex>.tar` in Footprint's storage.
+    """Store an inspected upload as `submissions/<random hex>.tar` in Footprint's storage,
+    without the names its manifest carries.
 
-    The random name keeps the submitter's file name (untrusted) out of every path. With the
-    file system storage the temporary file is moved, not copied.
+    The random name keeps the submitter's file name (untrusted) out of every path. What is
+    stored is a copy without `RepoTags`, `repositories` and OCI name annotations
+    (runners.image_tarball), which `docker load` would apply on a runner; the image (its
+    config, layers and id) is unchanged. The sha256 is the stored copy's.
     """
-    sha256 = getattr(uploaded_file, "sha256", "") or _sha256_file(uploaded_file.temporary_file_path())
     name = f"submissions/{secrets.token_hex(16)}.tar"
-    uploaded_file.seek(0)
-    # Footprint's own storage: never MEDIA, never served by the site.
-    stored_name = footprint_storage().save(name, uploaded_file)
-    return StoredTarball(path_relative=stored_name, sha256=sha256, size_bytes=uploaded_file.size)
+    source = uploaded_file.temporary_file_path()
+    with tempfile.NamedTemporaryFile(dir=os.path.dirname(source), suffix=".tar") as copy:
+        hashing = _HashingWriter(copy)
+        try:
+            image_tarball.copy_without_names(
+                source, hashing, max_expanded_bytes=settings.FOOTPRINT_IMAGE_MAX_EXPANDED_BYTES
+            )
+        except image_tarball.TarballRefused as exc:
+            raise InvalidImageTarball(exc.reason) from exc
+        copy.flush()
+        copy.seek(0)
+        # Footprint's own storage: never MEDIA, never served by the site.
+        stored_name = footprint_storage().save(name, File(copy))
+    return StoredTarball(path_relative=stored_name, sha256=hashing.hexdigest(), size_bytes=hashing.size)
+
+
+class _HashingWriter(io.RawIOBase):
+    """A binary sink that hashes and counts what goes through it into `target`."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self._target, self._hash, self.size = target, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self._hash.update(data)
+        self.size += len(data)
+        self._target.write(data)
+        return len(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()

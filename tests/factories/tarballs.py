@@ -54,8 +54,17 @@ class ImageParts:
     config_digest_hex: str
 
 
-def image_parts(*, tag: str = "footprint-test/method:0", text: str = "image 0\n", layout: str = "legacy") -> ImageParts:
-    layer = layer_tar(text)
+def image_parts(
+    *,
+    tag: str = "footprint-test/method:0",
+    text: str = "image 0\n",
+    layout: str = "legacy",
+    layer: bytes | None = None,
+    config_extra: dict | None = None,
+) -> ImageParts:
+    """`layer` replaces the layer's bytes (a hostile one); `config_extra` adds to the image's
+    run configuration (e.g. {"Volumes": {"/data": {}}})."""
+    layer = layer_tar(text) if layer is None else layer
     layer_hex = hashlib.sha256(layer).hexdigest()
     config = {
         "architecture": "amd64",
@@ -63,6 +72,7 @@ def image_parts(*, tag: str = "footprint-test/method:0", text: str = "image 0\n"
         "config": {
             "Cmd": ["compress"],
             "Labels": {"org.footprint.test": "1"},
+            **(config_extra or {}),
         },
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_hex}"]},
         "history": [{"created_by": "tests/web/tarballs.py"}],
@@ -105,6 +115,8 @@ def docker_save_tarball(
     extra_members: Iterable[TarMember] = (),
     without: Iterable[str] = (),
     manifest_override: object | None = None,
+    layer: bytes | None = None,
+    config_extra: dict | None = None,
 ) -> tuple[bytes, str]:
     """A docker save tarball of `images` distinct images; returns (bytes, first image id).
 
@@ -113,7 +125,10 @@ def docker_save_tarball(
     manifest.json's content.
     """
     all_parts = [
-        image_parts(tag=f"footprint-test/method:{n}", text=f"image {n}\n", layout=layout) for n in range(images)
+        image_parts(
+            tag=f"footprint-test/method:{n}", text=f"image {n}\n", layout=layout, layer=layer, config_extra=config_extra
+        )
+        for n in range(images)
     ]
     members: list[TarMember] = []
     for parts in all_parts:

@@ -142,8 +142,24 @@ def test_cancelling_a_queued_run_records_who_did(run, owner):
     assert run.transitions.get().reason == "cancelled by ada"
 
 
-def test_a_started_run_cannot_be_cancelled(run, owner):
+def test_a_started_run_is_cancelled_and_every_runner_is_told_to_stop_it(
+    run, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    from footprint.celery import app
+
+    told: list[tuple] = []
+    monkeypatch.setattr(app.control, "broadcast", lambda command, arguments: told.append((command, arguments)))
     services.run_progress_receive(run_id=run.pk, attempt=1, state="staging", reason="loading")
     run.refresh_from_db()
-    with pytest.raises(IllegalTransition, match="only a queued run"):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_cancel(run=run, by=owner)
+    run.refresh_from_db()
+    assert run.state == "cancelled"
+    assert told == [("footprint_cancel", {"run_id": run.pk, "reason": run.transitions.last().reason})]
+    assert "its runner was told to stop it" in run.transitions.last().reason
+    # Its runner's report of the stopped job comes for a finished run: recorded, ignored.
+    services.run_progress_receive(run_id=run.pk, attempt=1, state="measuring", reason="late")
+    run.refresh_from_db()
+    assert run.state == "cancelled"
+    with pytest.raises(IllegalTransition, match="nothing to cancel"):
         run_cancel(run=run, by=owner)

@@ -45,10 +45,11 @@ def test_it_refuses_to_leave_a_terminal_state(run):
     assert run.state == "failed"
 
 
-def test_it_refuses_to_cancel_a_run_a_runner_started(run):
+def test_a_run_a_runner_started_may_be_cancelled_and_then_nothing_moves_it(run):
     run_transition(run=run, to_state="compressing", reason="started")
+    run_transition(run=run, to_state="cancelled", reason="user")
     with pytest.raises(IllegalTransition):
-        run_transition(run=run, to_state="cancelled", reason="user")
+        run_transition(run=run, to_state="measuring", reason="a late report")
 
 
 def test_it_refuses_to_go_back_to_queued_or_to_an_unknown_state(run):

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from submissions.models import Run, Submission
+from submissions.uploads import inspect_image_tarball
 from tests.factories.scenes import Demo
 from tests.factories.tarballs import TarMember, docker_save_tarball
 
@@ -55,11 +56,12 @@ def test_it_stores_a_docker_save_tarball_and_queues_a_run(
     assert submission.division == "standard"
     assert submission.published is False
     assert submission.image_id == image_id
-    assert submission.tarball_sha256 == hashlib.sha256(data).hexdigest()
-    assert submission.tarball_size_bytes == len(data)
     assert submission.tarball_path.startswith("submissions/")
     stored = upload_env["storage"] / submission.tarball_path
-    assert stored.read_bytes() == data
+    # What is stored is the image without its names (submissions.uploads), hashed as stored.
+    assert submission.tarball_sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()
+    assert submission.tarball_size_bytes == stored.stat().st_size
+    assert inspect_image_tarball(stored).image_id == image_id
     assert _files_under(upload_env["storage"]) == [stored]
     assert _files_under(upload_env["tmp"]) == []
     (run,) = submission.runs.all()

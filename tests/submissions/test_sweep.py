@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from submissions import tasks
+from submissions import services, tasks
 from submissions.models import Run
-from submissions.services import runs_sweep_stuck
+from submissions.services import runs_redispatch_lost, runs_sweep_stuck
 from submissions.state import run_report_progress
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_a_run_silent_longer_than_its_limits_fails_saying_the_runner_stopped_rep
     run_report_progress(run=run, attempt=1, state="compressing", reason="compress")
     limit_s = run.submission.benchmark.longest_silence_s(margin_s=settings.FOOTPRINT_STUCK_RUN_MARGIN_S)
     _silence(run, limit_s + 5)
-    assert runs_sweep_stuck() == {"failed": 1, "redispatched": 0}
+    assert runs_sweep_stuck() == {"failed": 1, "redispatched": 0, "lost_dispatches": 0}
     run.refresh_from_db()
     assert run.state == "failed" and run.failure_code == "runner_silent"
     assert run.failure_reason.startswith("the runner stopped reporting")
@@ -52,13 +52,15 @@ def test_the_limit_covers_compress_every_serve_container_and_the_margin(benchmar
     assert benchmark.longest_silence_s(margin_s=7) == 100 + (3 * 2 + 9) * (10 + 50) + 7
 
 
-def test_an_old_queued_run_stays_queued(run, dispatched):
+def test_an_old_queued_run_whose_message_waits_stays_queued(run, dispatched, monkeypatch):
+    # No runner for its class yet: its message waits in the queue, however long.
+    monkeypatch.setattr(services, "broker_queue_length", lambda queue: 1)
     Run.objects.filter(pk=run.pk).update(
         created=timezone.now() - timedelta(days=3),
         updated=timezone.now() - timedelta(days=3),
         dispatched_at=timezone.now() - timedelta(days=3),
     )
-    assert runs_sweep_stuck() == {"failed": 0, "redispatched": 0}
+    assert runs_sweep_stuck() == {"failed": 0, "redispatched": 0, "lost_dispatches": 0}
     run.refresh_from_db()
     assert run.state == "queued"
     assert dispatched == []
@@ -70,3 +72,30 @@ def test_a_queued_run_that_never_reached_the_broker_is_dispatched_again(run, set
     )
     assert runs_sweep_stuck()["redispatched"] == 1
     assert dispatched == [run.pk]
+
+
+def _dispatched_long_ago(run: Run, settings) -> None:
+    Run.objects.filter(pk=run.pk).update(
+        dispatched_at=timezone.now() - timedelta(seconds=settings.FOOTPRINT_REDISPATCH_AFTER_S + 1)
+    )
+
+
+def test_a_dispatched_run_whose_message_is_gone_from_an_empty_queue_is_dispatched_again(run, settings, dispatched):
+    _dispatched_long_ago(run, settings)
+    asked: list[str] = []
+    assert runs_redispatch_lost(queue_length=lambda queue: asked.append(queue) or 0) == 1
+    assert asked == [run.hardware_class.queue] and dispatched == [run.pk]
+    run.refresh_from_db()
+    assert run.state == "queued" and run.dispatched_at is None  # the new dispatch claims it again
+
+
+@pytest.mark.parametrize("waiting", [3, None], ids=["messages-wait", "broker-cannot-say"])
+def test_nothing_is_resent_while_the_queue_holds_messages_or_cannot_be_read(run, settings, dispatched, waiting):
+    _dispatched_long_ago(run, settings)
+    assert runs_redispatch_lost(queue_length=lambda queue: waiting) == 0
+    assert dispatched == []
+
+
+def test_a_run_dispatched_a_moment_ago_is_not_taken_for_lost(run, dispatched):
+    Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
+    assert runs_redispatch_lost(queue_length=lambda queue: 0) == 0

@@ -190,3 +190,27 @@ def test_it_rejects_a_truncated_tarball(tmp_path: Path) -> None:
     # Cut inside the layer member's data: headers before it are intact.
     for cut in (data[: len(data) // 3], gzip.compress(data[: len(data) // 3])):
         assert "the tar archive is damaged or truncated" in _reason(tmp_path, cut)
+
+
+# An upload is refused before it is queued when loading it would hurt a runner.
+
+
+def test_it_refuses_an_image_that_declares_a_volume(tmp_path: Path) -> None:
+    data, _ = docker_save_tarball(config_extra={"Volumes": {"/data": {}}})
+    assert "declares VOLUME /data" in _reason(tmp_path, data)
+
+
+@pytest.mark.parametrize("layout", ["legacy", "oci"])
+def test_it_refuses_a_layer_that_expands_past_the_limit_without_extracting_it(
+    tmp_path: Path, settings, layout: str
+) -> None:
+    settings.FOOTPRINT_IMAGE_MAX_EXPANDED_BYTES = 16 << 20
+    data, _ = docker_save_tarball(layout=layout, layer=gzip.compress(bytes(64 << 20)))  # ~65 KB of gzip
+    assert len(data) < 1 << 20
+    assert "expand to more than the limit of 16 MiB" in _reason(tmp_path, data)
+
+
+def test_it_refuses_more_layers_than_a_runner_can_stack(tmp_path: Path) -> None:
+    extra = [TarMember(f"extra{k}/layer.tar", b"") for k in range(130)]
+    data, _ = docker_save_tarball(extra_members=extra)
+    assert "more than 128 layers" in _reason(tmp_path, data)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,12 @@ from django.test import RequestFactory
 
 from submissions.uploads import (
     HashedTemporaryUploadedFile,
+    inspect_image_tarball,
     store_submission_tarball,
     upload_rejection,
     use_capped_upload_handler,
 )
+from tests.factories.tarballs import docker_save_tarball
 
 
 @pytest.fixture
@@ -66,20 +70,28 @@ def test_it_accepts_a_file_of_exactly_the_cap(settings, upload_tmp: Path) -> Non
     request.FILES["tarball"].close()
 
 
-def test_it_stores_the_tarball_under_a_random_name_and_moves_the_temporary_file(
-    settings, upload_tmp: Path, tmp_path: Path
+@pytest.mark.parametrize("layout", ["legacy", "oci"])
+def test_it_stores_the_tarball_under_a_random_name_without_the_names_docker_load_would_apply(
+    settings, upload_tmp: Path, tmp_path: Path, layout: str
 ) -> None:
     settings.FOOTPRINT_UPLOAD_MAX_BYTES = 1_000_000
     storage_root = tmp_path / "storage"
     settings.FOOTPRINT_STORAGE_ROOT = str(storage_root)
-    data = b"tarball bytes" * 100
+    data, image_id = docker_save_tarball(layout=layout)
     uploaded = _post(data).FILES["tarball"]
     stored = store_submission_tarball(uploaded)
     uploaded.close()
-    assert stored.sha256 == hashlib.sha256(data).hexdigest()
-    assert stored.size_bytes == len(data)
-    assert stored.path_relative.startswith("submissions/")
-    assert stored.path_relative.endswith(".tar")
+    path = storage_root / stored.path_relative
+    assert stored.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert stored.size_bytes == path.stat().st_size
+    assert stored.path_relative.startswith("submissions/") and stored.path_relative.endswith(".tar")
     assert "method" not in stored.path_relative  # the submitter's file name is not used
-    assert (storage_root / stored.path_relative).read_bytes() == data
+    with tarfile.open(path) as copy:
+        manifest = json.loads(copy.extractfile("manifest.json").read())
+        assert "repositories" not in copy.getnames()
+        if layout == "oci":
+            index = json.loads(copy.extractfile("index.json").read())
+            assert all("org.opencontainers.image.ref.name" not in m.get("annotations", {}) for m in index["manifests"])
+    assert manifest[0]["RepoTags"] is None
+    assert inspect_image_tarball(path).image_id == image_id  # the same image, nameless
     assert list(upload_tmp.iterdir()) == []
