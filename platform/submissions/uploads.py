@@ -112,7 +112,15 @@ class CappedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
         if self.request_file_bytes > self.max_bytes:
             self._reject(self._too_large_reason())
         self._hasher.update(raw_data)
-        self.file.write(raw_data)
+        try:
+            self.file.write(raw_data)
+        except OSError as exc:
+            # The platform's disk is full (or failing): the submitter's fault it is not, and
+            # nothing half-written is kept (Django deletes the temporary file).
+            self._reject(
+                f"the platform could not store the upload ({exc.strerror or exc}); nothing was kept: "
+                "try again later, and tell the operators if it happens again"
+            )
 
     def file_complete(self, file_size: int) -> HashedTemporaryUploadedFile:
         uploaded = super().file_complete(file_size)

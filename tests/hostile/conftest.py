@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.test_platform_and_runner import (  # noqa: F401  (the deployment's fixtures)
+    database_url,
+    deployment,
+    processes,
+    use_broker,
+)
 from tests.jobs.conftest import job_spec, run  # noqa: F401  (the same fixtures)
 
 WRITE_METHOD = """#!/usr/bin/env python3

@@ -285,11 +285,18 @@ class Deployment:
             platform_worker_command(concurrency=2),
             platform_env(env, database_url),
         )
+        self._processes, self._runner_env = (
+            processes,
+            {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
+        )
+        self.start_runner()
+
+    def start_runner(self) -> None:
         # The runner gets the broker and nothing of the database.
-        self.runner = processes(
+        self.runner = self._processes(
             "runner",
             [sys.executable, "-m", "runners", "--hardware-class", self.hardware.name],
-            {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
+            self._runner_env,
         )
 
     def submit(self, name: str, compress: str) -> Submission:
@@ -333,11 +340,11 @@ def deployment(
 ):
     owner = django_user_model.objects.create_user(username="ada", password="unused-password-1")
 
-    def start(broker_url: str, queues: list[str], name: str) -> Deployment:
+    def start(broker_url: str, queues: list[str], name: str, platform_database_url: str | None = None) -> Deployment:
         return Deployment(
             broker_url=broker_url,
             queues=queues,
-            database_url=database_url,
+            database_url=platform_database_url or database_url,
             processes=processes,
             settings=settings,
             tmp_path=tmp_path,
@@ -351,8 +358,8 @@ def deployment(
 
     started: list[Deployment] = []
 
-    def start_and_remember(broker_url: str, queues: list[str], name: str) -> Deployment:
-        started.append(start(broker_url, queues, name))
+    def start_and_remember(broker_url: str, queues: list[str], name: str, **kwargs: str) -> Deployment:
+        started.append(start(broker_url, queues, name, **kwargs))
         return started[-1]
 
     yield start_and_remember

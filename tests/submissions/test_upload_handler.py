@@ -95,3 +95,26 @@ def test_it_stores_the_tarball_under_a_random_name_without_the_names_docker_load
     assert manifest[0]["RepoTags"] is None
     assert inspect_image_tarball(path).image_id == image_id  # the same image, nameless
     assert list(upload_tmp.iterdir()) == []
+
+
+def test_a_disk_that_fills_up_during_an_upload_ends_it_with_a_reason_and_keeps_nothing(
+    settings, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("a real full disk needs a tmpfs of the test's own (root)")
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=True)
+    try:
+        settings.FILE_UPLOAD_TEMP_DIR = str(small)
+        settings.FOOTPRINT_UPLOAD_MAX_BYTES = 10 << 20
+        request = _post(b"x" * (2 << 20))
+        assert "tarball" not in request.FILES
+        reason = upload_rejection(request)
+        assert reason.startswith("the platform could not store the upload (No space left on device)")
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)
