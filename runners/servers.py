@@ -134,6 +134,7 @@ class Session:
                 is_alive=self.running.is_alive,
                 expected_uid=CONTAINER_USER[0],
                 ids=ids,
+                request_timeout_s=self.spec.limits.request_timeout_s,
             )
         except harness.HarnessError as exc:
             self.error = exc

@@ -84,6 +84,8 @@ class Limits:
     log_tail_bytes: int
     # What a submission image's layers may expand to when loaded (runners/image_tarball.py).
     image_max_expanded_bytes: int = image_tarball.DEFAULT_MAX_EXPANDED_BYTES
+    # How long one request may wait for its reply before the server is taken for stuck.
+    request_timeout_s: float = 30.0
 
     @property
     def memory_mib(self) -> int:
@@ -181,6 +183,7 @@ def parse_job(document: Any) -> JobSpec:
             image_max_expanded_bytes=int(
                 limits.get("image_max_expanded_bytes", image_tarball.DEFAULT_MAX_EXPANDED_BYTES)
             ),
+            request_timeout_s=float(limits.get("request_timeout_s", 30.0)),
         ),
         measurement=MeasurementSettings(
             warmup_queries=int(settings["warmup_queries"]),
