@@ -153,3 +153,32 @@ def test_a_folder_chain_deeper_than_any_recursion_is_walked_and_removed(hostile,
     document, _ = run(hostile(compress=DEEP_CHAIN))
     # The runner's own walk and cleanup take it; run() checks the work folder is gone.
     assert document["status"] == "succeeded", document["failure"]
+
+
+METHOD_JSON = """#!/usr/bin/env python3
+import shutil
+shutil.copyfile("/footprint/in/reference/model.pt", "/footprint/out/model.pt")
+open("/footprint/out/method.json", "w").write(%r)
+"""
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('{"name": "x", "pad": "' + "y" * (2 << 20) + '"}', "larger than 1 MiB"),
+        ("this is not json", "is not valid JSON"),
+        ('{"name": "x", "search": {"device_hours": NaN}}', "is not valid JSON"),
+        ('{"name": "x", "score": Infinity}', "is not valid JSON"),
+        ('{"name": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}", "is not valid JSON"),
+        (
+            '{"name": "x", "search": {"device_count": -3, "device_type": "gpu", "hours": 1}}',
+            "does not follow the contract",
+        ),
+        ("[1, 2, 3]", "must be an object"),
+    ],
+    ids=["huge", "not-json", "nan", "infinity", "deep", "out-of-range", "not-an-object"],
+)
+def test_a_hostile_method_json_fails_compress_saying_what_is_wrong(hostile, run, content, says):
+    found = failure(run(hostile(compress=METHOD_JSON % content))[0])
+    assert (found["phase"], found["code"]) == ("compress", "method_json_invalid")
+    assert says in found["reason"]

@@ -130,3 +130,29 @@ def test_a_dispatch_whose_message_was_lost_is_sent_again(rabbitmq_proxy, use_bro
     site.start_runner()
     run = site.finished(run)
     assert run.state == Run.SUCCEEDED, f"{run.failure_code}: {run.failure_reason}"
+
+
+def test_a_cancel_stops_a_running_job_on_its_runner(rabbitmq_proxy, use_broker, deployment, docker_client):
+    from django.contrib.auth import get_user_model
+
+    from submissions.services import run_cancel
+
+    url, _ = rabbitmq_proxy
+    site = deployment(url, use_broker(url), "cancel")
+    slow = IDENTITY.replace("import shutil, footprint_sdk", "import shutil, time, footprint_sdk\ntime.sleep(300)")
+    run = site.submit("slow identity", slow).runs.get()
+    wait_for(run, (Run.COMPRESSING,))
+    run_cancel(run=run, by=get_user_model().objects.get(username="ada"))
+    run.refresh_from_db()
+    assert run.state == Run.CANCELLED
+    label = f"org.footprint.hardware-class={site.hardware.name}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and docker_client.containers.list(filters={"label": label}):
+        time.sleep(0.5)
+    # The runner killed the compress that would have slept five minutes, and said so.
+    assert docker_client.containers.list(filters={"label": label}) == []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not run.transitions.filter(ignored=True).exists():
+        time.sleep(0.5)
+    assert run.transitions.filter(ignored=True, reason__contains="after the run had cancelled").exists()
+    assert not Result.objects.filter(run=run).exists()
