@@ -76,6 +76,7 @@ def container_spec(
         log_tail_bytes=limits.log_tail_bytes,
         user=f"{CONTAINER_USER[0]}:{CONTAINER_USER[1]}",
         gpus=hw.gpus,
+        gpu_ids=tuple(hw.gpu_indices),
         # No file larger than the container's /tmp can hold, unless the phase says more.
         max_file_bytes=max_file_bytes or limits.tmpfs_bytes,
         stop_requested=stop,

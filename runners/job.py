@@ -32,7 +32,7 @@ from runners.schema import SchemaError
 from runners.servers import SUBMISSION, job_servers
 from runners.single_stream import Context, measure_single_stream
 from runners.spec import JobSpec, parse_job
-from runners.stage import Staged, stage
+from runners.stage import Fetch, Staged, stage
 
 Report = Callable[[str, str], None]
 
@@ -48,8 +48,11 @@ def run_job(
     host: dict | None = None,
     stop: Callable[[], str | None] | None = None,
     execution: str | None = None,
+    fetch: Fetch | None = None,
 ) -> dict:
     """Run one job; always returns a result document (never raises for a bad submission).
+
+    `fetch` gets the job's files when the spec names http(s) locations (runners.stage).
 
     `stop` (a cancel): returns the reason once the job must stop, checked between phases,
     between blocks and by every container's monitor; the job then fails as `cancelled`.
@@ -68,7 +71,7 @@ def run_job(
         doc.provenance = job_provenance(spec, host or host_fingerprint(sandbox), execution=execution)
         report("staging", f"loading image and inputs on {doc.provenance['runner']['host']}")
         work = Path(tempfile.mkdtemp(prefix=f"run-{run_id}-a{attempt}-", dir=_ensure_dir(work_root)))
-        staged = stage(spec, sandbox, work)
+        staged = stage(spec, sandbox, work, fetch)
         doc.provenance["runtime_image_id"] = staged.runtime_image_id
         energy = _job_energy(spec)
         try:

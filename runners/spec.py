@@ -8,6 +8,7 @@ the spec dictionary: a setting has one name, one type and one default.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,9 @@ class BenchmarkSpec:
     slug: str
     data_location: str
     task: TaskSpec
+    # sha256 of each file under data_location (train.npz, test.npz, reference/model.pt):
+    # required to fetch them over HTTP, where the runner checks every byte it got.
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,31 @@ class HardwareClassSpec:
 
     @property
     def gpu_indices(self) -> list[int]:
-        """The GPUs a class's containers get: the first `gpus` of the host (see the sandbox)."""
-        return list(range(self.gpus))
+        """The host GPUs (NVML indices) a class's containers get and its meters read.
+
+        The runner's FOOTPRINT_RUNNER_GPUS names them ("2,3"), so that two classes on one host
+        never share a GPU; unset, the first `gpus` of the host. ValueError when the runner
+        names a different number of GPUs than the class has.
+        """
+        return assigned_gpus(self.gpus, os.environ.get("FOOTPRINT_RUNNER_GPUS", ""))
+
+
+def assigned_gpus(count: int, setting: str) -> list[int]:
+    """The GPU indices of `setting` ("0,1"), which must name exactly `count`; "" = the first `count`."""
+    if count <= 0:
+        return []
+    if not setting.strip():
+        return list(range(count))
+    try:
+        indices = [int(part) for part in setting.split(",")]
+    except ValueError:
+        raise ValueError(f"FOOTPRINT_RUNNER_GPUS={setting!r}: expected GPU indices such as 0,1") from None
+    if len(indices) != count or len(set(indices)) != count or min(indices) < 0:
+        raise ValueError(
+            f"FOOTPRINT_RUNNER_GPUS={setting!r} names {len(set(indices))} distinct GPUs, but the hardware class "
+            f"has {count}"
+        )
+    return indices
 
 
 @dataclass(frozen=True)
@@ -163,6 +190,7 @@ def parse_job(document: Any) -> JobSpec:
                 input_dtype=str(task["input"]["dtype"]),
                 document=task,
             ),
+            files=dict(spec["benchmark"].get("files") or {}),
         ),
         hardware_class=HardwareClassSpec(
             name=hw["name"],

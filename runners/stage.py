@@ -7,7 +7,9 @@ stays in the runner process: inputs go to servers one query at a time, labels ne
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -38,13 +40,68 @@ class Staged:
     runtime_image_id: str  # the standard runtime, pinned by id for the whole job
 
 
+BENCHMARK_FILES = ("train.npz", "test.npz", "reference/model.pt")
+
+# fetch(url, sha256) -> a local file with exactly that content (runners.platform_client,
+# bound to the job's token and the runner's cache); raises JobFailure when it cannot.
+Fetch = Callable[[str, str], Path]
+
+
 def local_path(location: str) -> Path:
-    """The path behind a data location. Only `file://` exists while runners share the
-    platform's host; a download URL with a per-job token will replace it."""
+    """The path behind a `file://` location (a runner on the platform's own host, `make run`)."""
     url = urlparse(location)
     if url.scheme != "file":
-        raise JobFailure("staging", "unsupported_location", f"this runner cannot fetch {url.scheme}:// locations yet")
+        raise JobFailure("staging", "unsupported_location", f"{url.scheme}:// locations are fetched, not read")
     return Path(unquote(url.path))
+
+
+def _is_remote(location: str) -> bool:
+    return urlparse(location).scheme in ("http", "https")
+
+
+def _no_fetch(url: str, sha256: str) -> Path:
+    raise JobFailure(
+        "staging",
+        "unsupported_location",
+        f"the job's files are at {url}, but this runner was given no platform to fetch them from "
+        "(set FOOTPRINT_PLATFORM_URL and FOOTPRINT_RUNNER_CREDENTIAL)",
+    )
+
+
+def job_inputs(spec: JobSpec, work: Path, fetch: Fetch | None) -> tuple[Path, Path]:
+    """(the benchmark's data folder, the submission's tarball) on this runner's disk.
+
+    `file://` locations are read where they are. `http(s)://` ones are fetched with the job's
+    token, checked against the sha256 the spec names, and linked into the job's folder.
+    """
+    fetch = fetch or _no_fetch
+    if _is_remote(spec.benchmark.data_location):
+        missing = [name for name in BENCHMARK_FILES if name not in spec.benchmark.files]
+        if missing:
+            raise JobFailure(
+                "staging",
+                "benchmark_data_missing",
+                f"the platform named no sha256 for the benchmark's {', '.join(missing)}: it cannot be fetched safely",
+            )
+        data = work / "data"
+        (data / "reference").mkdir(parents=True, exist_ok=True)
+        base = spec.benchmark.data_location.rstrip("/") + "/"
+        for name in BENCHMARK_FILES:
+            _link(fetch(base + name, spec.benchmark.files[name]), data / name)
+    else:
+        data = local_path(spec.benchmark.data_location)
+    if _is_remote(spec.submission.image_location):
+        tarball = fetch(spec.submission.image_location, spec.submission.tarball_sha256)
+    else:
+        tarball = local_path(spec.submission.image_location)
+    return data, tarball
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the cache is on the same file system: no copy
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _ensure_dir(path: Path) -> Path:
@@ -52,9 +109,15 @@ def _ensure_dir(path: Path) -> Path:
     return path
 
 
-def stage(spec: JobSpec, sandbox: DockerSandbox, work: Path) -> Staged:
-    data = local_path(spec.benchmark.data_location)
+def stage(spec: JobSpec, sandbox: DockerSandbox, work: Path, fetch: Fetch | None = None) -> Staged:
     work.chmod(0o755)
+    try:
+        spec.hardware_class.gpu_indices  # noqa: B018 - the runner's GPUs must fit the class
+    except ValueError as exc:
+        raise JobFailure(
+            "staging", "runner_gpus_mismatch", f"{exc}; this is a fault of the runner's set-up, not of the submission"
+        ) from None
+    data, tarball = job_inputs(spec, work, fetch)
     for name in ("train.npz", "test.npz", "reference/model.pt"):
         if not (data / name).is_file():
             raise JobFailure("staging", "benchmark_data_missing", f"the benchmark's {name} is missing at {data}")
@@ -73,7 +136,7 @@ def stage(spec: JobSpec, sandbox: DockerSandbox, work: Path) -> Staged:
     try:
         sandbox.ensure_image(
             spec.submission.image_id,
-            local_path(spec.submission.image_location),
+            tarball,
             scratch_dir=work,
             max_expanded_bytes=spec.limits.image_max_expanded_bytes,
         )

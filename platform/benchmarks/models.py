@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -202,14 +203,52 @@ class HardwareClass(models.Model):
         }
 
 
+class RunnerCredential(models.Model):
+    """What one runner presents to the platform: its id (the name) and a secret.
+
+    An operator makes it (admin, or `manage.py runner_credential create`) and hands the secret
+    to the runner host once; only its digest is kept. With it a runner claims the jobs of its
+    hardware class and gets each job's token (submissions.claims). Revoking it stops the
+    runner at once: no claim, no file, no report and no heartbeat of it is accepted any more.
+    """
+
+    name = models.SlugField(max_length=64, unique=True, help_text="the runner's id, e.g. lab-b-gpu-1")
+    hardware_class = models.ForeignKey(HardwareClass, on_delete=models.PROTECT, related_name="credentials")
+    secret_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hardware_class_id and self.hardware_class.name})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 class RunnerStatus(models.Model):
-    """The last heartbeat of one runner (host) serving one hardware class."""
+    """The last heartbeat of one runner serving one hardware class."""
 
     class State(models.TextChoices):
         IDLE = "idle", "idle"
         BUSY = "busy", "busy"
         UNAVAILABLE = "unavailable", "unavailable"
 
+    # The runner's own id (the name of its credential); the host it runs on is `host`.
+    runner_id = models.CharField(max_length=64)
+    credential = models.ForeignKey(
+        RunnerCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="statuses"
+    )
     host = models.CharField(max_length=255)
     # The name the runner reported; kept even when no such class exists, so that the
     # runners page can say "a runner serves cpu-foo, which is not a hardware class".
@@ -221,13 +260,17 @@ class RunnerStatus(models.Model):
     docker_ok = models.BooleanField(default=False)
     detail = models.TextField(blank=True)
     versions = models.JSONField(default=dict, blank=True)
+    # The runs the runner said it holds in its last heartbeat.
+    running = models.JSONField(default=list, blank=True)
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        ordering = ("hardware_class_name", "host")
+        ordering = ("hardware_class_name", "runner_id")
         verbose_name_plural = "runner statuses"
-        constraints = (models.UniqueConstraint(fields=("host", "hardware_class_name"), name="one_status_per_runner"),)
+        constraints = (
+            models.UniqueConstraint(fields=("runner_id", "hardware_class_name"), name="one_status_per_runner_id"),
+        )
 
     def __str__(self) -> str:
-        return f"{self.host} ({self.hardware_class_name}): {self.state}"
+        return f"{self.runner_id} on {self.host} ({self.hardware_class_name}): {self.state}"

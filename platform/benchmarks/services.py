@@ -26,7 +26,7 @@ from benchmarks.data import (
     load_split,
     reference_accuracy,
 )
-from benchmarks.models import Benchmark, HardwareClass, RunnerStatus
+from benchmarks.models import Benchmark, HardwareClass, RunnerCredential, RunnerStatus
 from core.text import storable
 from footprint.storage import storage_root
 
@@ -225,9 +225,10 @@ def benchmark_import(
 # Runner heartbeats
 
 
-def runner_status_record(*, status: Any) -> RunnerStatus:
+def runner_status_record(*, status: Any, credential: RunnerCredential | None = None) -> RunnerStatus:
     """footprint.runner_heartbeat: keep the last status a runner reported.
 
+    `credential` signed the heartbeat (benchmarks.credentials); its name is the runner's id.
     Raises TypeError or ValueError for a status that does not follow runners/README.md.
     """
     if not isinstance(status, dict):
@@ -238,16 +239,21 @@ def runner_status_record(*, status: Any) -> RunnerStatus:
         raise ValueError("a runner status needs a host and a hardware_class")
     if state not in RunnerStatus.State.values:
         raise ValueError(f"runner {host}: unknown state {state!r}")
+    runner_id = credential.name if credential is not None else str(status.get("runner_id") or host)[:64]
     versions = status.get("versions")
+    running = status.get("running")
     record, _ = RunnerStatus.objects.update_or_create(
-        host=host[:255],
+        runner_id=runner_id,
         hardware_class_name=class_name[:64],
         defaults={
+            "host": host[:255],
+            "credential": credential,
             "hardware_class": HardwareClass.objects.filter(name=class_name).first(),
             "state": state,
             "docker_ok": status.get("docker_ok") is True,
             "detail": str(status.get("detail") or "")[:4000],
             "versions": versions if isinstance(versions, dict) else {},
+            "running": [r for r in running if isinstance(r, int)][:100] if isinstance(running, list) else [],
             "last_seen": timezone.now(),
         },
     )

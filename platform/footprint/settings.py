@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The site's static files (admin included) from gunicorn itself, after collectstatic.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,12 +142,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.is_dir()]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
+# Served by WhiteNoise from STATIC_ROOT (collectstatic runs when a deployment's web service
+# starts); in DEBUG straight from the apps' folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+try:
+    # WhiteNoise warns on every start when STATIC_ROOT is missing (before a collectstatic).
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 
 # ---------------------------------------------------------------------------------------
-# Security. Off in DEBUG; a deployment behind HTTPS turns the cookie and redirect
-# settings on through the environment (`manage.py check --deploy` is then clean).
+# Security. Secure cookies unless DEBUG; a deployment behind HTTPS turns the redirect and
+# HSTS on through the environment (`manage.py check --deploy` is then clean).
 
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
@@ -184,6 +195,12 @@ FILE_UPLOAD_TEMP_DIR = env_str("FOOTPRINT_UPLOAD_TEMP_DIR", "") or None
 # Runners and measurement
 
 FOOTPRINT_RUNTIME_IMAGE = env_str("FOOTPRINT_RUNTIME_IMAGE", "footprint/runtime:1")
+# The platform's URL as every runner reaches it (https://footprint.example.org). Set, job
+# specs name the job's files as download URLs there, opened by the job's token; unset, as
+# file:// paths for a runner on this host (`make run`).
+FOOTPRINT_RUNNER_FILES_URL = env_str("FOOTPRINT_RUNNER_FILES_URL", "")
+# The bearer token Prometheus presents to /metrics; unset, /metrics answers 403.
+FOOTPRINT_METRICS_TOKEN = env_str("FOOTPRINT_METRICS_TOKEN", "")
 # Runners send a heartbeat this often (runners/worker.py HEARTBEAT_INTERVAL_S); one that
 # missed three is shown as gone.
 FOOTPRINT_RUNNER_HEARTBEAT_S = 30

@@ -5,8 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from submissions.metrics import metrics_view
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
+    path("", include("submissions.runner_api")),
     path("", include("submissions.urls")),
     path("", include("benchmarks.urls")),
     path("", include("leaderboard.urls")),

@@ -5,6 +5,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from benchmarks.credentials import runner_credential_create
+from benchmarks.models import RunnerCredential
+from submissions.claims import runner_credential_revoke
 from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, RunTransition, Submission
 from submissions.services import ResultAlreadyInvalidated, result_invalidate
 
@@ -135,3 +138,62 @@ class ResultAdmin(admin.ModelAdmin):
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Runner credentials: made and revoked here (the model is benchmarks'; revoking hands the
+# runner's jobs to others, which is the submissions app's to do).
+
+
+class RunnerCredentialAddForm(forms.ModelForm):
+    class Meta:
+        model = RunnerCredential
+        fields = ("name", "hardware_class")
+
+
+@admin.register(RunnerCredential)
+class RunnerCredentialAdmin(admin.ModelAdmin):
+    list_display = ("name", "hardware_class", "created", "last_used", "revoked_at")
+    list_filter = ("hardware_class", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name",)
+    readonly_fields = ("name", "hardware_class", "created", "created_by", "last_used", "revoked_at", "revoked_by")
+    actions = ("revoke",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = RunnerCredentialAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        return ("name", "hardware_class") if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return  # nothing of a credential is edited; it is revoked
+        issued = runner_credential_create(
+            name=form.cleaned_data["name"], hardware_class=form.cleaned_data["hardware_class"], by=request.user
+        )
+        obj.pk = issued.credential.pk
+        obj.refresh_from_db()
+        messages.warning(
+            request,
+            f"The secret of the runner {obj.name}, shown this once (only its digest is kept): {issued.secret}  "
+            "Give it to the runner host as FOOTPRINT_RUNNER_CREDENTIAL (docs/operator.md).",
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # revoked, never deleted: the tokens and runs it took keep naming it
+
+    @admin.action(description="Revoke the selected credentials (their runners stop at once)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for credential in queryset:
+            counts = runner_credential_revoke(credential=credential, by=request.user)
+            messages.success(
+                request,
+                f"Revoked {credential.name}; {counts['requeued']} of its runs queued again for other runners"
+                + (f", {counts['failed']} failed (lost too often)" if counts["failed"] else "")
+                + ".",
+            )

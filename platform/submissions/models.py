@@ -219,3 +219,30 @@ class ResultInvalidation(models.Model):
 
     def __str__(self) -> str:
         return f"result of run {self.result.run_id} invalidated on {self.at:%Y-%m-%d}: {self.reason}"
+
+
+class JobToken(models.Model):
+    """A runner's claim of one attempt of a run, and the secret that goes with it.
+
+    The secret (only its digest is kept) opens that job's files and nothing else, until it
+    expires, and signs the job's progress reports and result: a runner can report only the
+    jobs it was given (submissions.claims). A later claim of the same attempt by another
+    runner (its holder was gone) supersedes it.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tokens")
+    attempt = models.PositiveIntegerField()
+    credential = models.ForeignKey("benchmarks.RunnerCredential", on_delete=models.PROTECT, related_name="tokens")
+    # The runner's id for this delivery of the job (runners/worker.py).
+    execution = models.CharField(max_length=64, blank=True)
+    secret_digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created", "-id")
+        indexes = (models.Index(fields=("run", "attempt"), name="jobtoken_run_attempt"),)
+
+    def __str__(self) -> str:
+        return f"token of run {self.run_id} attempt {self.attempt} for {self.credential_id}"

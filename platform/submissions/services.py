@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from benchmarks.models import Benchmark, HardwareClass
 from core.text import storable, storable_text
-from footprint.storage import storage_file_url
+from footprint.storage import storage_file_url, storage_path
 from submissions.audits import audits_from_document
 from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, Submission
 from submissions.state import (
@@ -112,11 +112,40 @@ def _send_dispatch(dispatch_run: Any, run_id: int) -> None:
         log.exception("could not hand run %s to the broker; the sweep will retry", run_id)
 
 
+def job_file_locations(run: Run) -> tuple[str, str]:
+    """(the benchmark folder's location, the tarball's) in a run's job spec.
+
+    With FOOTPRINT_RUNNER_FILES_URL (a deployment: the platform as its runners reach it) they
+    are download URLs, opened by the job's token (submissions.runner_api); without it,
+    `file://` paths for a runner on this host (`make run`).
+    """
+    base = settings.FOOTPRINT_RUNNER_FILES_URL.rstrip("/")
+    if not base:
+        return (
+            storage_file_url(run.submission.benchmark.data_dir, folder=True),
+            storage_file_url(run.submission.tarball_path),
+        )
+    from submissions.claims import BENCHMARK_PREFIX, SUBMISSION_FILE
+
+    files = f"{base}/runner-api/v1/runs/{run.pk}/files"
+    return f"{files}/{BENCHMARK_PREFIX}", f"{files}/{SUBMISSION_FILE}"
+
+
 def job_spec_for_run(run: Run) -> dict[str, Any]:
     """The `footprint.job/1` spec of a run (runners/README.md)."""
+    from benchmarks.services import stored_manifest
+
     submission = run.submission
     benchmark = submission.benchmark
     hardware_class = run.hardware_class
+    data_location, image_location = job_file_locations(run)
+    manifest = stored_manifest(storage_path(benchmark.data_dir))
+    if manifest is None and settings.FOOTPRINT_RUNNER_FILES_URL:
+        # A runner fetching them could not check them (a runner reading file:// finds out itself).
+        raise ValueError(
+            f"the stored files of the benchmark {benchmark.slug} are missing or do not match their manifest"
+        )
+    files = {"files": dict(manifest["files"])} if manifest is not None else {}
     return {
         "schema": JOB_SCHEMA,
         "run_id": run.pk,
@@ -125,13 +154,14 @@ def job_spec_for_run(run: Run) -> dict[str, Any]:
             "id": submission.pk,
             "division": submission.division,
             "image_id": submission.image_id,
-            "image_location": storage_file_url(submission.tarball_path),
+            "image_location": image_location,
             "tarball_sha256": submission.tarball_sha256,
         },
         "benchmark": {
             "slug": benchmark.slug,
-            "data_location": storage_file_url(benchmark.data_dir, folder=True),
+            "data_location": data_location,
             "task": benchmark.task_document(threads=hardware_class.cores),
+            **files,
         },
         "hardware_class": hardware_class.job_document(),
         "limits": {**benchmark.limits(), "log_tail_bytes": LOG_TAIL_BYTES},
@@ -333,13 +363,15 @@ def _validated(document: Any, run: Run) -> _ValidResult:
     return _ValidResult(document=document, figures=figures, audits=audits, meets_accuracy_floor=meets)
 
 
-def run_ingest_result(*, document: Any) -> Run | None:
+def run_ingest_result(*, document: Any, signer: str | None = None) -> Run | None:
     """footprint.run_result: store a runner's result document and finish the run.
 
     Result, figures, audits, log tails and the final transition are one transaction. A
     document that is not valid fails the run with the validation error (never dropped); one
     for a run that already finished is ignored and logged. A failed audit does not fail the
     run: the result is stored with its evidence and kept off the ranking (submissions.standing).
+    `signer` (the runner id whose job token signed it, submissions.claims) is recorded as the
+    run's runner; without one, the host the document names.
     """
     # A NUL byte in one log tail (or a lone surrogate in method.json) would make PostgreSQL
     # refuse the whole result: every string is made storable first (core.text).
@@ -371,7 +403,7 @@ def run_ingest_result(*, document: Any) -> Run | None:
                 reason=f"the runner sent an invalid result document: {exc}",
                 failure_phase="result",
                 failure_code="invalid_result_document",
-                runner_host=_runner_host(document) if isinstance(document, dict) else "",
+                runner_host=signer or (_runner_host(document) if isinstance(document, dict) else ""),
             )
         return run
 
@@ -383,7 +415,7 @@ def run_ingest_result(*, document: Any) -> Run | None:
                 to_state=SUCCEEDED,
                 logs=_log_tails(valid),
                 reason="the runner sent its result",
-                runner_host=_runner_host(valid),
+                runner_host=signer or _runner_host(valid),
             )
         else:
             failure = valid["failure"]
@@ -395,7 +427,7 @@ def run_ingest_result(*, document: Any) -> Run | None:
                 reason=failure["reason"],
                 failure_phase=failure["phase"],
                 failure_code=failure["code"],
-                runner_host=_runner_host(valid),
+                runner_host=signer or _runner_host(valid),
             )
         if not finished:
             return run
@@ -503,40 +535,56 @@ def runs_recover_orphaned(
         hardware_class__name=hardware_class_name,
         updated__lt=cutoff,
     ).exclude(pk__in=running_run_ids)
-    requeued = failed = 0
+    counts = {"requeued": 0, "failed": 0}
+    for run in orphans:
+        outcome = run_requeue_lost(
+            run=run,
+            lost=f"the runner {host} stopped working on this run while it was {run.state} (restarted or killed)",
+        )
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def run_requeue_lost(*, run: Run, lost: str) -> str | None:
+    """Queue again a run its runner lost (`lost` says how), as a new attempt; fail it after
+    MAX_ATTEMPTS. "requeued", "failed", or None when it moved meanwhile.
+
+    A run still queued (its runner had claimed the job but not started it) is dispatched
+    again as it is.
+    """
     from submissions.tasks import dispatch_run
 
-    for run in orphans:
-        lost = f"the runner on {host} stopped working on this run while it was {run.state} (restarted or killed)"
-        try:
-            if run.attempt >= MAX_ATTEMPTS:
-                failed += (
-                    run_transition(
-                        run=run,
-                        to_state=FAILED,
-                        failure_phase=run.state,
-                        failure_code="runner_lost",
-                        reason=f"{lost}; it was lost {run.attempt} times, so it is not sent again",
-                    )
-                    is not None
-                )
-                continue
-            with transaction.atomic():
-                moved = run_transition(
-                    run=run,
-                    to_state=Run.QUEUED,
-                    attempt=run.attempt + 1,
-                    reason=f"{lost}; queued again as attempt {run.attempt + 1}",
-                )
-                if moved is None:
-                    continue
-                # The next delivery's first report names its execution (submissions.state).
-                Run.objects.filter(pk=run.pk).update(dispatched_at=None, execution="")
+    try:
+        if run.state == Run.QUEUED:
+            if Run.objects.filter(pk=run.pk, state=Run.QUEUED).update(dispatched_at=None):
                 transaction.on_commit(lambda run_id=run.pk: _send_dispatch(dispatch_run, run_id))
-            requeued += 1
-        except (IllegalTransition, ConcurrentTransition):
-            continue  # it moved meanwhile: not an orphan
-    return {"requeued": requeued, "failed": failed}
+                return "requeued"
+            return None
+        if run.attempt >= MAX_ATTEMPTS:
+            moved = run_transition(
+                run=run,
+                to_state=FAILED,
+                failure_phase=run.state,
+                failure_code="runner_lost",
+                reason=f"{lost}; it was lost {run.attempt} times, so it is not sent again",
+            )
+            return "failed" if moved is not None else None
+        with transaction.atomic():
+            moved = run_transition(
+                run=run,
+                to_state=Run.QUEUED,
+                attempt=run.attempt + 1,
+                reason=f"{lost}; queued again as attempt {run.attempt + 1}",
+            )
+            if moved is None:
+                return None
+            # The next delivery's first report names its execution (submissions.state).
+            Run.objects.filter(pk=run.pk).update(dispatched_at=None, execution="")
+            transaction.on_commit(lambda run_id=run.pk: _send_dispatch(dispatch_run, run_id))
+        return "requeued"
+    except (IllegalTransition, ConcurrentTransition):
+        return None  # it moved meanwhile: not lost
 
 
 def runs_sweep_stuck(*, now: Any = None) -> dict[str, int]:

@@ -106,6 +106,8 @@ class ContainerSpec:
     # ran in it, and the caller removes it (runners.meters.cgroup.remove_cgroup).
     cgroup_parent: str | None = None
     gpus: int = 0
+    # The host GPUs (indices) the container gets; empty with gpus > 0: the first `gpus`.
+    gpu_ids: tuple[int, ...] = ()
     # RLIMIT_FSIZE: no single file the container writes may be larger (None: the default).
     max_file_bytes: int | None = None
     # Called by the monitor every turn: a reason string stops the container (a cancel).
@@ -427,14 +429,15 @@ class DockerSandbox:
         if spec.cpuset:
             kwargs["cpuset_cpus"] = spec.cpuset
         if spec.gpus > 0:
-            # Docker turns count=N into NVIDIA_VISIBLE_DEVICES=0,...,N-1 (NVML indices): the
-            # GPUs the runner meters (runners.meters.nvml). Two GPU classes on one host would
-            # both get GPU 0 until the hardware class names its GPUs (device_ids).
-            kwargs["device_requests"] = [docker.types.DeviceRequest(count=spec.gpus, capabilities=[["gpu"]])]
+            # By id, through the NVIDIA container toolkit: the GPUs the runner meters
+            # (runners.meters.nvml) and no other, so that two GPU classes on one host, each
+            # with its runner's FOOTPRINT_RUNNER_GPUS, never share one.
+            ids = [str(i) for i in (spec.gpu_ids or range(spec.gpus))]
+            kwargs["device_requests"] = [docker.types.DeviceRequest(device_ids=ids, capabilities=[["gpu"]])]
             # The container's environment replaces the image's: an image asking for every
             # GPU or every driver capability (graphics, display, video) gets neither.
             kwargs["environment"].update(
-                NVIDIA_VISIBLE_DEVICES=",".join(str(i) for i in range(spec.gpus)),
+                NVIDIA_VISIBLE_DEVICES=",".join(ids),
                 NVIDIA_DRIVER_CAPABILITIES="compute,utility",
             )
         else:

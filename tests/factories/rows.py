@@ -226,8 +226,9 @@ def submission_with_run(
 def run_reported_measuring(run: Run) -> Run:
     """`run` moved to measuring by the runner's progress reports, as a runner sends them."""
     from submissions.tasks import run_progress
+    from tests.factories.signing import signed_progress
 
     for state in (Run.STAGING, Run.COMPRESSING, Run.MEASURING):
-        run_progress(run.pk, 1, state, state)
+        run_progress(*signed_progress(run, 1, state, state))
     run.refresh_from_db()
     return run

@@ -11,6 +11,7 @@ from submissions.models import Run
 from submissions.services import ORPHAN_GRACE_S, runs_recover_orphaned
 from submissions.state import MAX_ATTEMPTS, run_transition
 from submissions.tasks import runner_heartbeat
+from tests.factories.signing import signed_heartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_the_heartbeat_task_recovers_orphans(run, sent, django_capture_on_commit
         "running": [],
     }
     with django_capture_on_commit_callbacks(execute=True):
-        runner_heartbeat(status)
+        runner_heartbeat(*signed_heartbeat(status))
     assert Run.objects.get(pk=run.pk).state == "queued"
     assert sent == [run.pk]
 

@@ -6,11 +6,13 @@ import copy
 
 import pytest
 
-from submissions.models import Figure, Result, RunTransition
+from runners.signing import sign
+from submissions.models import Figure, Result, Run, RunTransition
 from submissions.services import run_ingest_result
 from submissions.tasks import run_result
 from tests.factories.documents import failed_document, result_document
-from tests.factories.rows import run_reported_measuring
+from tests.factories.rows import make_submission, run_reported_measuring
+from tests.factories.signing import signed_result
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +20,11 @@ pytestmark = pytest.mark.django_db
 def test_a_good_document_stores_the_result_its_figures_and_log_tails(run):
     run_reported_measuring(run)
     document = result_document(run.pk, accuracy=0.975, reference_accuracy=0.98)
-    run_result(document)
+    run_result(*signed_result(document))
     run.refresh_from_db()
     assert run.state == "succeeded"
-    assert run.runner_host == "runner-host-1"
+    # The runner whose job token signed the result, not a host name the document gives.
+    assert run.runner_host == "runner-a"
     assert run.logs["compress"] == "compressing...\ncompressed 2 layers\n"
     result = Result.objects.get(run=run)
     assert result.document == document
@@ -49,7 +52,7 @@ def test_an_accuracy_exactly_at_the_floor_meets_it(run, benchmark):
 
 def test_a_failed_document_fails_the_run_with_its_reason_and_keeps_the_logs(run):
     run_reported_measuring(run)
-    run_result(failed_document(run.pk, reason="compress exited with code 3; see the log"))
+    run_result(*signed_result(failed_document(run.pk, reason="compress exited with code 3; see the log")))
     run.refresh_from_db()
     assert run.state == "failed"
     assert (run.failure_phase, run.failure_code) == ("compress", "compress_nonzero_exit")
@@ -62,7 +65,7 @@ def test_an_invalid_document_fails_the_run_saying_why(run):
     run_reported_measuring(run)
     document = result_document(run.pk)
     document["figures"][0]["label"] = "guessed"
-    run_result(document)
+    run_result(*signed_result(document))
     run.refresh_from_db()
     assert run.state == "failed"
     assert run.failure_code == "invalid_result_document"
@@ -92,9 +95,9 @@ def test_a_succeeded_document_without_the_reference_accuracy_is_invalid(run):
 
 
 def test_a_duplicate_result_for_a_finished_run_is_ignored_and_logged(run, caplog):
-    run_result(result_document(run.pk, accuracy=0.975))
+    run_result(*signed_result(result_document(run.pk, accuracy=0.975)))
     second = result_document(run.pk, accuracy=0.5)
-    run_result(second)
+    run_result(*signed_result(second))
     run.refresh_from_db()
     assert run.state == "succeeded"
     assert Result.objects.filter(run=run).count() == 1
@@ -116,10 +119,41 @@ def test_a_result_for_a_stale_copy_of_a_finished_run_is_ignored(run):
 
 
 def test_a_document_that_names_no_run_is_logged(caplog):
-    run_result({"schema": "footprint.result/1", "status": "succeeded"})
+    run_ingest_result(document={"schema": "footprint.result/1", "status": "succeeded"})
     assert "names no run" in caplog.text
 
 
 def test_a_document_for_an_unknown_run_is_logged(caplog):
-    run_result(result_document(987654))
+    run_ingest_result(document=result_document(987654))
     assert "run 987654, which does not exist" in caplog.text
+
+
+def test_a_result_without_its_job_tokens_signature_is_refused_and_logged(run, caplog):
+    run_result(result_document(run.pk))
+    run.refresh_from_db()
+    assert run.state == Run.QUEUED and not Result.objects.exists()
+    assert "refused a runner's report (unsigned)" in caplog.text
+
+
+def test_a_result_signed_with_the_token_of_another_run_is_refused(run, submission, hardware_class, caplog):
+    from tests.factories.signing import job_token
+
+    other = Run.objects.create(
+        submission=make_submission(owner=submission.owner, benchmark=submission.benchmark),
+        hardware_class=hardware_class,
+    )
+    token, secret = job_token(other)
+    document = result_document(run.pk)
+    run_result(document, sign(document, secret=secret, key_id=token.pk))
+    run.refresh_from_db()
+    assert run.state == Run.QUEUED and not Result.objects.exists()
+    assert "refused a runner's report (not_given)" in caplog.text
+
+
+def test_a_result_whose_bytes_changed_after_signing_is_refused(run, caplog):
+    document = result_document(run.pk)
+    args = signed_result(document)
+    args[0] = {**document, "status": "failed"}
+    run_result(*args)
+    assert not Result.objects.exists()
+    assert "refused a runner's report (signature_invalid)" in caplog.text

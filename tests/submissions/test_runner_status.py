@@ -13,6 +13,7 @@ from submissions.models import Run
 from submissions.selectors import runner_overview
 from submissions.tasks import runner_heartbeat
 from tests.factories.rows import make_submission
+from tests.factories.signing import signed_heartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,8 @@ def _status(**fields) -> dict:
 
 
 def test_a_heartbeat_creates_then_updates_one_status_per_runner(hardware_class):
-    runner_heartbeat(_status())
-    runner_heartbeat(_status(state="busy", detail="measuring run 3"))
+    runner_heartbeat(*signed_heartbeat(_status()))
+    runner_heartbeat(*signed_heartbeat(_status(state="busy", detail="measuring run 3")))
     status = RunnerStatus.objects.get()
     assert (status.host, status.hardware_class, status.state, status.detail) == (
         "host-a",
@@ -44,7 +45,7 @@ def test_a_heartbeat_creates_then_updates_one_status_per_runner(hardware_class):
 
 
 def test_a_malformed_heartbeat_is_refused_and_logged(hardware_class, caplog):
-    runner_heartbeat(_status(state="dancing"))
+    runner_heartbeat(*signed_heartbeat(_status(state="dancing")))
     runner_heartbeat("not a status")
     assert not RunnerStatus.objects.exists()
     assert "unknown state 'dancing'" in caplog.text
@@ -52,14 +53,16 @@ def test_a_malformed_heartbeat_is_refused_and_logged(hardware_class, caplog):
 
 
 def test_a_class_with_a_recent_ready_runner_can_start_runs(hardware_class):
-    runner_heartbeat(_status())
+    runner_heartbeat(*signed_heartbeat(_status()))
     [entry] = runner_overview()
     assert entry.can_start and entry.reason is None
     assert [s.host for s in entry.recent] == ["host-a"]
 
 
 def test_a_class_whose_runner_cannot_reach_docker_says_why(hardware_class):
-    runner_heartbeat(_status(state="unavailable", docker_ok=False, detail="DockerException: socket missing"))
+    runner_heartbeat(
+        *signed_heartbeat(_status(state="unavailable", docker_ok=False, detail="DockerException: socket missing"))
+    )
     [entry] = runner_overview()
     assert not entry.can_start
     assert entry.reason == "the runner on host-a cannot run jobs: DockerException: socket missing"
@@ -74,7 +77,7 @@ def test_a_class_without_any_runner_says_how_to_start_one(hardware_class, run):
 
 
 def test_a_runner_that_missed_three_heartbeats_is_gone(hardware_class):
-    runner_heartbeat(_status())
+    runner_heartbeat(*signed_heartbeat(_status()))
     RunnerStatus.objects.update(last_seen=timezone.now() - timedelta(seconds=91))
     [entry] = runner_overview()
     assert not entry.can_start and entry.recent == []
@@ -84,13 +87,13 @@ def test_a_runner_that_missed_three_heartbeats_is_gone(hardware_class):
 
 def test_the_overview_takes_two_queries_whatever_the_number_of_runners(hardware_class, django_assert_num_queries):
     for n in range(5):
-        runner_heartbeat(_status(host=f"host-{n}"))
+        runner_heartbeat(*signed_heartbeat(_status(host=f"host-{n}")))
     with django_assert_num_queries(2):
         runner_overview()
 
 
 def test_a_runner_for_a_class_that_does_not_exist_is_listed_apart(hardware_class):
-    runner_heartbeat(_status(hardware_class="gpu-missing"))
+    runner_heartbeat(*signed_heartbeat(_status(hardware_class="gpu-missing")))
     assert [s.hardware_class_name for s in runners_for_unknown_classes()] == ["gpu-missing"]
     assert runner_overview()[0].recent == []
 
