@@ -87,6 +87,22 @@ def job_claim(*, credential: RunnerCredential, run_id: int, attempt: Any, execut
     one gets it and the other is told that it is held.
     """
     now = timezone.now()
+    try:
+        return _claim(credential=credential, run_id=run_id, attempt=attempt, execution=execution, now=now)
+    except Refused as exc:
+        if exc.code == "run_finished":
+            # Recorded after the claim's transaction, which the refusal rolled back.
+            run = Run.objects.get(pk=run_id)
+            run_record_ignored(
+                run=run,
+                to_state=run.state,
+                reason=f"the runner {credential.name} was given the job again after the run had {run.state}; "
+                "it was told not to run it",
+            )
+        raise
+
+
+def _claim(*, credential: RunnerCredential, run_id: int, attempt: Any, execution: str, now: datetime) -> Claimed:
     with transaction.atomic():
         run = (
             Run.objects.select_for_update(of=("self",))
@@ -104,12 +120,6 @@ def job_claim(*, credential: RunnerCredential, run_id: int, attempt: Any, execut
                 f"{credential.hardware_class.name}",
             )
         if run.is_terminal:
-            run_record_ignored(
-                run=run,
-                to_state=run.state,
-                reason=f"the runner {credential.name} was given the job again after the run had {run.state}; "
-                "it was told not to run it",
-            )
             raise Refused(410, "run_finished", f"run {run.pk} has {run.state}: there is nothing to run")
         if attempt != run.attempt:
             raise Refused(409, "stale_attempt", f"run {run.pk} is at attempt {run.attempt}, not {attempt}")

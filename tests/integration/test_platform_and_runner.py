@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from benchmarks.credentials import runner_credential_create
 from benchmarks.models import HardwareClass
 from benchmarks.services import benchmark_import
 from footprint.celery import app as platform_app
@@ -244,6 +245,7 @@ class Deployment:
     def __init__(
         self,
         *,
+        live_server,
         broker_url,
         queues,
         database_url,
@@ -285,9 +287,17 @@ class Deployment:
             platform_worker_command(concurrency=2),
             platform_env(env, database_url),
         )
+        # The runner claims its jobs from the web side (this test's live server) with a
+        # credential of its own, as any runner host does.
+        self.credential = runner_credential_create(name=f"runner-{name}", hardware_class=self.hardware)
         self._processes, self._runner_env = (
             processes,
-            {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
+            {
+                **env,
+                "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work"),
+                "FOOTPRINT_PLATFORM_URL": live_server.url,
+                "FOOTPRINT_RUNNER_CREDENTIAL": self.credential.secret,
+            },
         )
         self.start_runner()
 
@@ -328,6 +338,7 @@ class Deployment:
 
 @pytest.fixture
 def deployment(
+    live_server,
     database_url,
     processes,
     settings,
@@ -342,6 +353,7 @@ def deployment(
 
     def start(broker_url: str, queues: list[str], name: str, platform_database_url: str | None = None) -> Deployment:
         return Deployment(
+            live_server=live_server,
             broker_url=broker_url,
             queues=queues,
             database_url=platform_database_url or database_url,
@@ -385,7 +397,9 @@ def test_a_submission_is_dispatched_measured_ingested_and_ranked(broker_url, pla
     assert applied[-3:] == ["compressing", "measuring", "succeeded"]
     if "staging" in applied:
         assert applied[-4] == "staging"
-    assert run.runner_host == socket.gethostname()
+    # The runner's own id (its credential's name), not its host's name.
+    assert run.runner_host == site.credential.credential.name
+    assert run.tokens.get().credential == site.credential.credential
     figures = {(f.subject, f.name): f for f in run.result.figures.all()}
     assert figures[("submission", "accuracy")].value == figures[("reference", "accuracy")].value
     assert figures[("submission", "latency_p50")].unit == "us"
@@ -411,10 +425,15 @@ def test_a_runner_without_docker_takes_no_job_and_says_why(
         platform_worker_command(concurrency=1),
         platform_env(env, database_url),
     )
+    credential = runner_credential_create(name="runner-nodocker", hardware_class=hardware)
     runner = processes(
         "runner",
         [sys.executable, "-m", "runners", "--hardware-class", hardware.name],
-        {**env, "DOCKER_HOST": f"unix://{tmp_path}/no-docker-here.sock"},
+        {
+            **env,
+            "DOCKER_HOST": f"unix://{tmp_path}/no-docker-here.sock",
+            "FOOTPRINT_RUNNER_CREDENTIAL": credential.secret,
+        },
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not hardware.runners.exists():

@@ -31,7 +31,14 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, hardware_class: str, **options) -> None:
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         python = sys.executable
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "FOOTPRINT_HARDWARE_CLASS": hardware_class}
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "FOOTPRINT_HARDWARE_CLASS": hardware_class,
+            # The local runner claims its jobs from this web server, like any runner.
+            "FOOTPRINT_PLATFORM_URL": f"http://127.0.0.1:{port}",
+            "FOOTPRINT_RUNNER_CREDENTIAL": self._local_credential(hardware_class),
+        }
         env["PYTHONPATH"] = os.pathsep.join(
             [str(settings.BASE_DIR), str(Path(settings.BASE_DIR) / "platform"), env.get("PYTHONPATH", "")]
         )
@@ -91,6 +98,22 @@ class Command(BaseCommand):
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
             self.stdout.write("stopped")
+
+    @staticmethod
+    def _local_credential(hardware_class: str) -> str:
+        """A credential for this host's runner, with a new secret on every start (only its
+        digest is kept, so the previous one cannot be handed over)."""
+        from benchmarks.credentials import runner_credential_create, runner_credential_rotate
+        from benchmarks.models import HardwareClass, RunnerCredential
+
+        cls = HardwareClass.objects.filter(name=hardware_class).first()
+        if cls is None:
+            return ""  # the runner says why it cannot take jobs (and none exist for the class)
+        name = f"local-{hardware_class}"[:64]
+        existing = RunnerCredential.objects.filter(name=name).first()
+        if existing is not None:
+            return runner_credential_rotate(credential=existing).secret
+        return runner_credential_create(name=name, hardware_class=cls).secret
 
     @staticmethod
     def _wait_for(url: str, web: subprocess.Popen, timeout_s: float = 60.0) -> bool:
