@@ -13,7 +13,7 @@ OFFLINE_BASE_IMAGE ?= footprint/base:bookworm
 WHEELS := .cache/wheels
 EXAMPLES_OUT := var/examples
 
-.PHONY: run test venv images examples lint lint-imports clean-var
+.PHONY: run test test-deploy deploy-images venv images examples lint lint-imports clean-var
 
 venv: $(VENV)/.installed
 
@@ -62,6 +62,22 @@ test: venv
 	TMPDIR=$$tmp/tmp $(VENV)/bin/pytest --basetemp=$$tmp/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ -n "$$FOOTPRINT_KEEP_TEST_TMP" ]; then echo "the tests' files are kept in $$tmp"; else rm -rf "$$tmp"; fi; \
 	exit $$status
+
+# The compose deployment (docker/compose.yaml), for real, on the engine DOCKER_HOST names: built
+# offline, brought up, used through the web and a second runner, restarted, backed up and
+# restored (tests/deploy). Needs docker-compose (Debian's 1.29 or v2) and root (runners).
+test-deploy: export DATABASE_URL ?= postgresql://footprint:footprint@127.0.0.1:5432/footprint
+test-deploy: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-0123456789abcdef
+test-deploy: venv
+	@command -v docker-compose >/dev/null || { echo "docker-compose is missing: apt-get install -y docker-compose" >&2; exit 1; }
+	@tmp=$$(mktemp -d /tmp/footprint-test.XXXXXX); mkdir "$$tmp/tmp"; \
+	FOOTPRINT_TEST_DEPLOY=1 TMPDIR=$$tmp/tmp $(VENV)/bin/pytest --basetemp=$$tmp/pytest -s tests/deploy $(PYTEST_ARGS); status=$$?; \
+	rm -rf "$$tmp"; exit $$status
+
+# Every image of a deployment, built on this host's engine without a registry where none is
+# reachable; the runtime's id is written into docker/.env (docs/operator.md).
+deploy-images: venv
+	docker/build-images.sh
 
 # The platform's apps import one way (.importlinter); platform/ is not a package, its apps are.
 lint-imports: venv

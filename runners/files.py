@@ -40,7 +40,9 @@ class OutputVolume:
 
     def mount(self) -> OutputVolume:
         self.path.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() != 0:
+        # A runner in a container (docker/runner) mounts in its own namespace, which the host's
+        # engine does not see: FOOTPRINT_RUNNER_OUTPUT_TMPFS=0 checks the caps after exit.
+        if os.geteuid() != 0 or os.environ.get("FOOTPRINT_RUNNER_OUTPUT_TMPFS", "1") == "0":
             return self
         # nr_inodes counts the root folder too; size is rounded up to pages by the kernel.
         options = (

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from benchmarks.models import HardwareClass, RunnerStatus
@@ -19,7 +19,7 @@ from benchmarks.selectors import MISSED_HEARTBEATS, runner_start_command, runner
 from core.formatting import bytes_exact
 from core.numbers import finite_number
 from core.units import joules_to_kwh
-from submissions.models import Audit, Figure, Result, Run, RunTransition, Submission
+from submissions.models import Audit, Figure, JobToken, Result, Run, RunTransition, Submission
 
 log = logging.getLogger(__name__)
 
@@ -534,6 +534,8 @@ class HardwareClassRunners:
     # Why no run can start now (None when one can), in words an operator can act on.
     reason: str | None = None
     start_command: str = ""
+    # Jobs waiting in the class's broker queue; None when the broker could not say (or was not asked).
+    queue_length: int | None = None
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -545,19 +547,42 @@ def _ago(moment: datetime, now: datetime) -> str:
     return f"{seconds // 3600} h ago"
 
 
-def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners]:
-    """Per active hardware class: which runners reported recently, and why none can start.
+def runner_overview(
+    *,
+    now: datetime | None = None,
+    viewer: AbstractBaseUser | AnonymousUser | None = None,
+    queue_lengths: bool = False,
+) -> list[HardwareClassRunners]:
+    """Per active hardware class: which runners reported recently, why none can start, each
+    runner's last job (`status.last_run`, when `viewer` may see it) and, with `queue_lengths`,
+    the jobs waiting in the class's queue as the broker counts them.
 
-    Two queries whatever the number of classes and runners.
+    Three queries whatever the number of classes and runners.
     """
     now = now or timezone.now()
     recent_after = runners_reported_after(now=now)
     classes = list(
         HardwareClass.objects.filter(active=True).annotate(queued_runs=Count("runs", filter=Q(runs__state=Run.QUEUED)))
     )
+    last_claim = JobToken.objects.filter(credential__name=OuterRef("runner_id")).order_by("-created", "-id")
     statuses: dict[int, list[RunnerStatus]] = {}
-    for status in RunnerStatus.objects.filter(hardware_class__in=classes).order_by("-last_seen"):
+    reported = list(
+        RunnerStatus.objects.filter(hardware_class__in=classes)
+        .annotate(last_run_id=Subquery(last_claim.values("run_id")[:1]))
+        .order_by("-last_seen")
+    )
+    visible = submissions_visible_to(user=viewer or AnonymousUser())
+    last_runs = Run.objects.filter(
+        pk__in=[s.last_run_id for s in reported if s.last_run_id], submission__in=visible.values("pk")
+    ).select_related("submission")
+    last_by_id = {run.pk: run for run in last_runs} if any(s.last_run_id for s in reported) else {}
+    for status in reported:
+        # A private run is not named (nor its id): only that the runner ran something.
+        status.last_run = last_by_id.get(status.last_run_id)
+        status.last_run_hidden = status.last_run_id is not None and status.last_run is None
         statuses.setdefault(status.hardware_class_id, []).append(status)
+    if queue_lengths:
+        from submissions.services import broker_queue_length
 
     overview = []
     for hardware_class in classes:
@@ -568,6 +593,7 @@ def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners
             recent=[s for s in reported if s.last_seen >= recent_after],
             gone=[s for s in reported if s.last_seen < recent_after],
             start_command=runner_start_command(hardware_class),
+            queue_length=broker_queue_length(hardware_class.queue) if queue_lengths else None,
         )
         ready = [s for s in entry.recent if s.state != RunnerStatus.State.UNAVAILABLE and s.docker_ok]
         if ready:

@@ -85,11 +85,57 @@ def test_a_runner_that_missed_three_heartbeats_is_gone(hardware_class):
     assert "the last one, on host-a, reported 91 s ago" in entry.reason
 
 
-def test_the_overview_takes_two_queries_whatever_the_number_of_runners(hardware_class, django_assert_num_queries):
+def test_the_overview_takes_three_queries_whatever_the_number_of_runners_and_jobs(
+    hardware_class, owner, benchmark, django_assert_num_queries
+):
+    from tests.factories.rows import make_run, make_submission
+    from tests.factories.signing import job_token
+
     for n in range(5):
         runner_heartbeat(*signed_heartbeat(_status(host=f"host-{n}")))
-    with django_assert_num_queries(2):
-        runner_overview()
+        run = make_run(submission=make_submission(owner=owner, benchmark=benchmark), hardware_class=hardware_class)
+        job_token(run, runner=f"host-{n}")
+    with django_assert_num_queries(3):
+        [entry] = runner_overview()
+        assert all(status.last_run is not None for status in entry.recent)
+
+
+def test_each_runner_shows_its_last_job_and_a_private_one_unnamed(hardware_class, owner, benchmark, stranger):
+    from tests.factories.rows import make_run, make_submission
+    from tests.factories.signing import job_token
+
+    public = make_run(submission=make_submission(owner=owner, benchmark=benchmark), hardware_class=hardware_class)
+    private = make_run(
+        submission=make_submission(owner=owner, benchmark=benchmark, published=False), hardware_class=hardware_class
+    )
+    runner_heartbeat(*signed_heartbeat(_status(host="host-a")))
+    runner_heartbeat(*signed_heartbeat(_status(host="host-b")))
+    job_token(public, runner="host-a")
+    job_token(private, runner="host-b")
+    [entry] = runner_overview(viewer=stranger)
+    by_runner = {status.runner_id: status for status in entry.recent}
+    assert by_runner["host-a"].last_run == public and not by_runner["host-a"].last_run_hidden
+    assert by_runner["host-b"].last_run is None and by_runner["host-b"].last_run_hidden
+    [owners_view] = runner_overview(viewer=owner)
+    assert {s.runner_id: s.last_run for s in owners_view.recent}["host-b"] == private
+
+
+def test_the_runners_page_shows_queue_lengths_from_the_broker(hardware_class, client, monkeypatch):
+    from submissions import services
+
+    monkeypatch.setattr(services, "broker_queue_length", lambda queue: 7 if queue == hardware_class.queue else None)
+    runner_heartbeat(*signed_heartbeat(_status()))
+    page = client.get("/runners/").content.decode()
+    assert "7 jobs waiting in the broker" in page
+    assert "host-a" in page and "none yet" in page
+
+
+def test_a_heartbeat_not_signed_by_the_runners_credential_is_refused(hardware_class, caplog):
+    status, signature = signed_heartbeat(_status())
+    runner_heartbeat({**status, "state": "busy"}, signature)
+    runner_heartbeat(status, None)
+    assert not RunnerStatus.objects.exists()
+    assert "refused a runner heartbeat (signature_invalid)" in caplog.text
 
 
 def test_a_runner_for_a_class_that_does_not_exist_is_listed_apart(hardware_class):
