@@ -35,17 +35,28 @@ echo "downloading the platform's and the runner's wheels into .cache/wheels-depl
   -r "$root/requirements.txt" -r "$root/docker/wheels-extra.txt" -d "$root/.cache/wheels-deploy" 2>&1 \
   | { grep -v "^WARNING: Location" || true; }
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+docker_build() {
+  docker build -q --build-arg "BASE_IMAGE=$base" "$@" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+}
 build() {  # image, dockerfile, context
   echo "building $1 on $base"
-  local stage=""
+  local stage="" previous
+  previous=$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)
   if grep -q '^FROM .* AS build$' "$2"; then
-    # The build stage (wheels, compilers' leftovers) is tagged while the image is built from
-    # it, then untagged: the engine keeps no dangling copy of it.
+    # The build stage (the wheels) is tagged while the image is built from it, then
+    # untagged: the engine keeps no dangling copy of it.
     stage="footprint/build-stage:$(basename "$(dirname "$2")")-$tag"
-    docker build -q --build-arg "BASE_IMAGE=$base" --target build -f "$2" -t "$stage" "$3" >/dev/null
+    docker_build --target build -f "$2" -t "$stage" "$3"
   fi
-  docker build -q --build-arg "BASE_IMAGE=$base" -f "$2" -t "$1" "$3" >/dev/null
+  docker_build -f "$2" -t "$1" "$3"
   [ -z "$stage" ] || docker rmi -f "$stage" >/dev/null
+  # The image this build replaced, unless a container still uses it (an upgrade: `up -d`
+  # recreates the containers, `docker image prune` removes it then).
+  if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect --format '{{.Id}}' "$1")" ]; then
+    docker rmi "$previous" >/dev/null 2>&1 || true
+  fi
 }
 build "footprint/platform:$tag" "$root/docker/platform/Dockerfile" "$root"
 build "footprint/runner:$tag" "$root/docker/runner/Dockerfile" "$root"

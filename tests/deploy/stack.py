@@ -53,7 +53,7 @@ class Browser:
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None):
+    def request(self, method: str, path: str, *, body=None, headers: dict[str, str] | None = None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
         sent = {"Host": "localhost", "X-Forwarded-Proto": "https", **(headers or {})}
         if self.cookies:
@@ -104,9 +104,21 @@ class Browser:
             f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{file_path.name}"\r\n'
             "Content-Type: application/x-tar\r\n\r\n"
         ).encode()
-        body = b"".join(parts) + head + file_path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        prefix = b"".join(parts) + head
+        length = len(prefix) + file_path.stat().st_size + len(tail)
+
+        def chunks():
+            yield prefix
+            with open(file_path, "rb") as f:
+                yield from iter(lambda: f.read(1 << 20), b"")
+            yield tail
+
         return self.request(
-            "POST", path, body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            "POST",
+            path,
+            body=chunks(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(length)},
         )
 
 

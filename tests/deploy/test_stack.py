@@ -23,7 +23,8 @@ import pytest
 
 from tests.deploy.stack import REPO, Stack, run
 
-pytestmark = [pytest.mark.deploy]
+# The stack fixture builds every image (minutes on a cold engine) before the first test.
+pytestmark = [pytest.mark.deploy, pytest.mark.timeout(3600)]
 
 RUN_TIMEOUT_S = 900
 SCALE_RUNS = 4
@@ -49,12 +50,12 @@ def state() -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, docker_client: docker.DockerClient, base_image: str, runtime_image: str, state: dict):
+def stack(docker_client: docker.DockerClient, base_image: str, state: dict):
     folder = Path(f"/tmp/fpd-{uuid.uuid4().hex[:8]}")  # short: the engine bind-mounts below it
     folder.mkdir()
     tag = f"test-{uuid.uuid4().hex[:8]}"
-    runtime_id = docker_client.images.get(runtime_image).id
-    site = Stack.create(folder, port=free_port(), image_tag=tag, runtime_image_id=runtime_id, base_image=base_image)
+    runtime_image = f"footprint-test/deploy-runtime:{tag}"
+    site = Stack.create(folder, port=free_port(), image_tag=tag, runtime_image_id="", base_image=base_image)
     build_env = {
         **site.environ,
         "FOOTPRINT_BASE_IMAGE": base_image,
@@ -64,7 +65,7 @@ def stack(tmp_path_factory, docker_client: docker.DockerClient, base_image: str,
         "FOOTPRINT_RUNTIME_TAG": runtime_image,
         "PYTHON": str(REPO / ".venv" / "bin" / "python"),
     }
-    images = [f"footprint/{name}:{tag}" for name in ("platform", "runner", "postgres", "rabbitmq")]
+    images = [f"footprint/{name}:{tag}" for name in ("platform", "runner", "postgres", "rabbitmq")] + [runtime_image]
     try:
         started = time.monotonic()
         run(["bash", str(REPO / "docker" / "build-images.sh"), str(site.env_file)], env=build_env, timeout=3600)
@@ -73,7 +74,10 @@ def stack(tmp_path_factory, docker_client: docker.DockerClient, base_image: str,
         run(["bash", str(REPO / "docker" / "build-images.sh"), str(site.env_file)], env=build_env, timeout=3600)
         state["build_cached_s"] = round(time.monotonic() - started, 1)
         # The script pinned the runtime by id in the env file, as an operator's would be.
+        runtime_id = docker_client.images.get(runtime_image).id
         assert f"FOOTPRINT_RUNTIME_IMAGE={runtime_id}\n" in site.env_file.read_text()
+        site.settings["FOOTPRINT_RUNTIME_IMAGE"] = runtime_id
+        state["runtime_image"] = runtime_image
         yield site
     finally:
         for container in state.get("extra_containers", []):
@@ -100,9 +104,11 @@ def stack(tmp_path_factory, docker_client: docker.DockerClient, base_image: str,
 
 
 @pytest.fixture(scope="module")
-def tarball(stack: Stack, build_test_image, docker_client: docker.DockerClient, runtime_image: str) -> Path:
+def tarball(stack: Stack, build_test_image, docker_client: docker.DockerClient, state: dict) -> Path:
     """An example submission (the reference, unchanged), saved as a researcher uploads it."""
-    tag = build_test_image("COPY compress /usr/local/bin/compress\n", {"compress": IDENTITY}, base=runtime_image)
+    tag = build_test_image(
+        "COPY compress /usr/local/bin/compress\n", {"compress": IDENTITY}, base=state["runtime_image"]
+    )
     path = stack.work_dir.parent / "identity.tar"
     with open(path, "wb") as f:
         for chunk in docker_client.images.get(tag).save(named=True):
