@@ -178,11 +178,41 @@ def _check_member_is_safe(member: tarfile.TarInfo) -> None:
     try:
         # PEP 706's data filter: no absolute paths, nothing outside the tree, no device
         # files, links that stay inside. Used as a check only; nothing is extracted.
-        tarfile.data_filter(member, _VIRTUAL_DEST)
-    except tarfile.FilterError as exc:
+        if hasattr(tarfile, "data_filter"):
+            tarfile.data_filter(member, _VIRTUAL_DEST)
+        else:
+            data_filter_check(member, _VIRTUAL_DEST)
+    except (getattr(tarfile, "FilterError", UnsafeMember), UnsafeMember) as exc:
         raise InvalidImageTarball(
             f"the tarball has an unsafe member {name!r}: {exc}; upload the file that `docker save` wrote, unchanged"
         ) from exc
+
+
+class UnsafeMember(ValueError):
+    pass
+
+
+def data_filter_check(member: tarfile.TarInfo, dest: str) -> None:
+    """What tarfile.data_filter refuses, for an interpreter that lacks it (PEP 706 came in
+    3.11.4; Debian bookworm's python3, under the deployment's offline images, is 3.11.2)."""
+    dest = posixpath.normpath(dest)
+
+    def inside(path: str) -> bool:
+        return posixpath.commonpath([posixpath.normpath(path), dest]) == dest
+
+    name = member.name
+    if name.startswith("/"):
+        raise UnsafeMember(f"{name!r} is an absolute path")
+    if not inside(posixpath.join(dest, name)):
+        raise UnsafeMember(f"{name!r} would be extracted outside the destination")
+    if member.isdev():
+        raise UnsafeMember(f"{name!r} is a special file")
+    if member.issym() or member.islnk():
+        if member.linkname.startswith("/"):
+            raise UnsafeMember(f"{name!r} is a link to an absolute path")
+        base = posixpath.dirname(posixpath.join(dest, name)) if member.issym() else dest
+        if not inside(posixpath.join(base, member.linkname)):
+            raise UnsafeMember(f"{name!r} would link to a path outside the destination")
 
 
 def _normalized(name: str) -> str:

@@ -114,14 +114,23 @@ def test_it_rejects_a_manifest_that_is_not_json(tmp_path: Path) -> None:
         (TarMember("pipe", type=tarfile.FIFOTYPE), "unsafe member 'pipe'"),
     ],
 )
-def test_it_rejects_unsafe_members(tmp_path: Path, member: TarMember, expected: str) -> None:
+@pytest.mark.parametrize("interpreter", ["with tarfile.data_filter", "without it (Python < 3.11.4)"])
+def test_it_rejects_unsafe_members(
+    tmp_path: Path, member: TarMember, expected: str, interpreter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if interpreter.startswith("without"):
+        # Debian bookworm's python3 (3.11.2, the deployment's offline images) has no PEP 706.
+        monkeypatch.delattr(tarfile, "data_filter")
     data, _ = docker_save_tarball(extra_members=[member])
     assert expected in _reason(tmp_path, data)
 
 
+@pytest.mark.parametrize("interpreter", ["with tarfile.data_filter", "without it (Python < 3.11.4)"])
 def test_it_accepts_a_layer_that_links_to_another_layer_inside_the_tarball(
-    tmp_path: Path,
+    tmp_path: Path, interpreter: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if interpreter.startswith("without"):
+        monkeypatch.delattr(tarfile, "data_filter")
     # Docker <= 24 writes a repeated layer as a relative symbolic link to the first copy.
     parts = image_parts()
     layer_name = parts.manifest_entry["Layers"][0]
