@@ -4,25 +4,10 @@
 #   worker   the platform's Celery worker (queue `platform`)
 #   beat     the periodic sweep
 #   anything else runs as given (e.g. `manage.py createadmin`)
-# DATABASE_URL and CELERY_BROKER_URL default to the compose file's services, built from
-# POSTGRES_PASSWORD and RABBITMQ_DEFAULT_PASS (URL-encoded) when they are not set.
+# DATABASE_URL and CELERY_BROKER_URL come from the compose file (built from the env file).
 set -eu
-urls() {
-  python3 - <<'PY'
-import os
-from urllib.parse import quote
-e = os.environ
-if not e.get("DATABASE_URL") and e.get("POSTGRES_PASSWORD"):
-    print("export DATABASE_URL='postgresql://%s:%s@%s/%s'" % (
-        quote(e.get("POSTGRES_USER", "footprint"), safe=""), quote(e["POSTGRES_PASSWORD"], safe=""),
-        e.get("FOOTPRINT_DATABASE_HOST", "postgres:5432"), quote(e.get("POSTGRES_DB", "footprint"), safe="")))
-if not e.get("CELERY_BROKER_URL") and e.get("RABBITMQ_DEFAULT_PASS"):
-    print("export CELERY_BROKER_URL='amqp://%s:%s@%s//'" % (
-        quote(e.get("RABBITMQ_DEFAULT_USER", "footprint"), safe=""), quote(e["RABBITMQ_DEFAULT_PASS"], safe=""),
-        e.get("FOOTPRINT_BROKER_HOST", "rabbitmq:5672")))
-PY
-}
-eval "$(urls)"
+# Uploads are spooled next to the files they become (one file system: moved, not copied).
+mkdir -p "${FOOTPRINT_UPLOAD_TEMP_DIR:-/var/lib/footprint/storage/.uploads}"
 
 wait_for_database() {
   for _ in $(seq 60); do

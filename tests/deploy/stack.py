@@ -190,6 +190,14 @@ class Stack:
             check=check,
         )
 
+    def up(self, *services: str, timeout: float = 900) -> None:
+        """`up -d`; on a failure, the services' logs go into the error."""
+        try:
+            self.compose("up", "-d", *services, timeout=timeout)
+        except CommandFailed as exc:
+            logs = self.compose("logs", "--tail", "80", check=False).stdout.decode(errors="replace")
+            raise CommandFailed(f"{exc}\nthe services' logs:\n{logs[-8000:]}") from None
+
     def manage(self, *args: str, timeout: float = 600) -> str:
         return self.compose("exec", "-T", "web", "python3", "manage.py", *args, timeout=timeout).stdout.decode()
 

@@ -148,7 +148,7 @@ def submit_again(stack: Stack, count: int) -> list[int]:
 
 def test_the_stack_comes_up_serves_the_site_and_passes_the_deploy_checks(stack: Stack, state: dict):
     started = time.monotonic()
-    stack.compose("up", "-d", timeout=900)
+    stack.up()
     state["up_to_served_s"] = round(stack.wait_until_served() + (time.monotonic() - started), 1)
     check = stack.compose(
         "exec", "-T", "web", "python3", "manage.py", "check", "--deploy", "--fail-level", "WARNING", check=False
@@ -236,7 +236,7 @@ def start_second_runner(stack: Stack, state: dict, name: str) -> tuple[str, str]
     run(
         [
             "docker", "run", "-d", "--name", container, "--network", f"{stack.project}_footprint",
-            "--privileged", "--restart", "unless-stopped",
+            "--restart", "unless-stopped",
             "-e", f"CELERY_BROKER_URL=amqp://{s['RABBITMQ_DEFAULT_USER']}:{s['RABBITMQ_DEFAULT_PASS']}@rabbitmq:5672//",
             "-e", "FOOTPRINT_PLATFORM_URL=http://web:8000",
             "-e", "FOOTPRINT_HARDWARE_CLASS=cpu-local",
@@ -362,7 +362,7 @@ def test_a_backup_restored_after_a_wipe_brings_the_leaderboard_back(stack: Stack
     backup = stack.work_dir.parent / "backup"
     print("\n" + stack.script("backup.sh", str(backup)).strip())
     stack.compose("down", "-v", "-t", "20", timeout=600)  # every volume: database, broker, files
-    stack.compose("up", "-d", timeout=900)
+    stack.up()
     stack.wait_until_served()
     assert 'class="method">' not in stack.browser().get("/benchmarks/digits/cpu-local/").text
     print(stack.script("restore.sh", str(backup)).strip())
