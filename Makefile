@@ -46,7 +46,9 @@ run: venv
 	else \
 	  echo "No Docker engine answers: the site serves, runs stay queued (see /runners/)."; \
 	fi
-	$(PY) manage.py run_local --port $(PORT)
+	@# Jobs name the runtime by its image id: a tag re-pointed later changes nothing (docs/security.md).
+	@runtime=$$(docker image inspect --format '{{.Id}}' $(RUNTIME_IMAGE) 2>/dev/null || echo $(RUNTIME_IMAGE)); \
+	FOOTPRINT_RUNTIME_IMAGE=$${FOOTPRINT_RUNTIME_IMAGE:-$$runtime} $(PY) manage.py run_local --port $(PORT)
 
 # The suite runs on the deployment's services (see .ci/services.sh); the embedded defaults
 # are exercised by their own tests.
