@@ -110,6 +110,9 @@ class ContainerSpec:
     max_file_bytes: int | None = None
     # Called by the monitor every turn: a reason string stops the container (a cancel).
     stop_requested: Callable[[], str | None] | None = None
+    # How often the monitor wakes (MONITOR_INTERVAL_S): a server being timed gets a longer
+    # one, since every wake-up is Python work that competes with the harness for the GIL.
+    monitor_interval_s: float = 0.25
 
 
 @dataclass
@@ -618,7 +621,8 @@ class RunningContainer:
         quick_failures = 0
         while not self._stop_monitor.is_set():
             to_deadline_s = self._deadline - time.monotonic()
-            timeout_s = MONITOR_INTERVAL_S if self._timed_out else max(0.01, min(MONITOR_INTERVAL_S, to_deadline_s))
+            interval = self._spec.monitor_interval_s
+            timeout_s = interval if self._timed_out else max(0.01, min(interval, to_deadline_s))
             asked = time.monotonic()
             try:
                 self._container.wait(timeout=timeout_s)
