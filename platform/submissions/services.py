@@ -132,10 +132,11 @@ def submission_set_published(*, submission: Submission, published: bool) -> Subm
     return submission
 
 
-def run_rerun(*, run: Run, by: AbstractBaseUser) -> Run:
+def run_rerun(*, run: Run, by: AbstractBaseUser) -> tuple[Run, bool]:
     """Queue the run's submission again on the run's hardware class, within the owner's quota.
 
-    Returns the run already in flight on that class, if there is one (nothing is charged).
+    Returns (run, True) for the new run, or (the run already in flight on that class, False):
+    nothing is charged then.
     """
     submission = run.submission
     with transaction.atomic():
@@ -143,12 +144,12 @@ def run_rerun(*, run: Run, by: AbstractBaseUser) -> Run:
             submission=submission, hardware_class_id=run.hardware_class_id, state__in=Run.ACTIVE_STATES
         ).first()
         if in_flight is not None:
-            return in_flight
+            return in_flight, False
         quota_lock(user=submission.owner)
         quota_check(user=submission.owner, benchmark=submission.benchmark, new_submission=False, new_runs=1)
         new_run = run_enqueue(submission=submission, hardware_class=run.hardware_class)
     log.info("run %s of submission %s queued again as run %s by %s", run.pk, submission.pk, new_run.pk, by)
-    return new_run
+    return new_run, True
 
 
 def run_enqueue(*, submission: Submission, hardware_class: HardwareClass) -> Run:
