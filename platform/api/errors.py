@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -51,6 +52,10 @@ def _first_message(fields: dict[str, Any]) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    if request is not None and getattr(getattr(request, "accepted_renderer", None), "format", "json") != "json":
+        # An error is JSON in the one shape, whatever format (CSV) the request asked for.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, QuotaExceeded):
         response = Response(
             error_body(code="quota_exceeded", message=exc.message)

@@ -11,9 +11,18 @@ from rest_framework.exceptions import ValidationError
 
 from api.selectors import results_in_track, results_ordered_by_figure
 from benchmarks.models import Benchmark
+from budgets.models import Track
 from submissions.models import Result, Run, Submission
 
 FIGURE_ORDER_RE = r"^-?([a-z]+\.)?[a-z0-9_]{1,64}$"
+
+
+class TrackFilter(filters.FilterSet):
+    benchmark = filters.CharFilter(field_name="benchmark__slug", help_text="a benchmark's slug")
+
+    class Meta:
+        model = Track
+        fields = ("benchmark",)
 
 
 class SubmissionFilter(filters.FilterSet):

@@ -21,6 +21,16 @@ from papers.models import Claim, Paper
 from submissions.models import Figure, Result, Run, RunTransition, Submission
 from submissions.selectors import run_failure_sentence, run_log_tails, run_phase_timings
 
+
+class SlugField(serializers.SlugRelatedField):
+    """A row named by a slug; a name with a NUL byte names none (PostgreSQL refuses NUL in text)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 # ---------------------------------------------------------------------------------------
 # Figures
 
@@ -180,16 +190,16 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.all())
+    benchmark = SlugField(slug_field="slug", queryset=Benchmark.objects.all())
     division = serializers.ChoiceField(choices=Submission.Division.choices, default=Submission.Division.STANDARD)
-    hardware_classes = serializers.SlugRelatedField(
+    hardware_classes = SlugField(
         slug_field="name",
         queryset=HardwareClass.objects.filter(active=True),
         many=True,
         required=False,
         help_text="where to run it (default: every active hardware class)",
     )
-    paper = serializers.SlugRelatedField(
+    paper = SlugField(
         slug_field="slug",
         queryset=Paper.objects.all(),
         required=False,
@@ -458,8 +468,8 @@ class ResultSerializer(serializers.ModelSerializer):
 
 class ClaimSerializer(serializers.ModelSerializer):
     paper = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    benchmark = serializers.SlugRelatedField(slug_field="slug", queryset=Benchmark.objects.all())
-    hardware_class = serializers.SlugRelatedField(slug_field="name", queryset=HardwareClass.objects.all())
+    benchmark = SlugField(slug_field="slug", queryset=Benchmark.objects.all())
+    hardware_class = SlugField(slug_field="name", queryset=HardwareClass.objects.all())
     submission = serializers.PrimaryKeyRelatedField(
         queryset=Submission.objects.none(), required=False, allow_null=True, help_text="one of your submissions"
     )

@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from api import examples
 from api import serializers as s
 from api.errors import ApiError
-from api.filters import ResultFilter, RunFilter, SubmissionFilter
+from api.filters import ResultFilter, RunFilter, SubmissionFilter, TrackFilter
 from api.models import ApiToken, TarballUpload
 from api.selectors import (
     api_papers,
@@ -58,7 +58,7 @@ from api.throttles import UploadThrottle
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
 from core.downloads import attachment, csv_lines, csv_text
-from footprint.ratelimits import login_rate
+from footprint.ratelimits import client_address, login_rate
 from footprint.storage import storage_path
 from leaderboard.exports import csv_rows, export_document, export_entries
 from leaderboard.selectors import UnknownTrack, leaderboard_track_board
@@ -91,9 +91,7 @@ class CsvRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        if isinstance(data, dict) and "error" in data:
-            # An error while CSV was asked for still has the one error shape, as text.
-            return f"{data['error']['code']}: {data['error']['message']}\n".encode()
+        # Errors are JSON whatever was asked for (api.errors); CSV bodies are streamed by the views.
         return "".join(csv_lines(data)).encode()
 
 
@@ -184,7 +182,7 @@ class TokenViewSet(
     request=s.PasswordTokenSerializer,
     responses={201: s.NewTokenSerializer},
 )
-@method_decorator(ratelimit(key="ip", rate=login_rate, method="POST", block=True), name="post")
+@method_decorator(ratelimit(key=client_address, rate=login_rate, method="POST", block=True), name="post")
 class PasswordTokenView(APIView):
     permission_classes = (permissions.AllowAny,)
     authentication_classes: tuple = ()
@@ -247,16 +245,7 @@ class TrackViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.TrackSerializer
     queryset = Track.objects.select_related("benchmark").order_by("benchmark__slug", "order", "slug", "id")
-    filterset_fields = {"benchmark__slug": ["exact"]}
-
-    def get_queryset(self) -> QuerySet[Track]:
-        queryset = super().get_queryset()
-        benchmark = self.request.query_params.get("benchmark")
-        return queryset.filter(benchmark__slug=benchmark) if benchmark else queryset
-
-    @extend_schema(parameters=[OpenApiParameter("benchmark", str, description="a benchmark's slug")])
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+    filterset_class = TrackFilter
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,3 +17,9 @@ def login_rate(group: str, request: HttpRequest) -> str:
 
 def upload_rate(group: str, request: HttpRequest) -> str:
     return settings.FOOTPRINT_RATE_UPLOAD
+
+
+def client_address(group: str, request: HttpRequest) -> str:
+    """The key of per-address limits: the peer's address (a proxy in front sets it, with
+    RATELIMIT_IP_META_KEY naming its header); "" for a caller without one (a WSGI client)."""
+    return request.META.get("REMOTE_ADDR", "")

@@ -11,7 +11,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_ratelimit.decorators import ratelimit
 
-from footprint.ratelimits import login_rate, signup_rate
+from footprint.ratelimits import client_address, login_rate, signup_rate
 
 # When a client blocked by a rate limit may try again: the limits count per hour.
 RATE_LIMIT_RETRY_S = 3600
@@ -30,12 +30,12 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     return response
 
 
-@method_decorator(ratelimit(key="ip", rate=login_rate, method="POST", block=True), name="post")
+@method_decorator(ratelimit(key=client_address, rate=login_rate, method="POST", block=True), name="post")
 class LoginView(auth_views.LoginView):
     """Django's login, with a rate limit per address on attempts."""
 
 
-@ratelimit(key="ip", rate=signup_rate, method="POST", block=True)
+@ratelimit(key=client_address, rate=signup_rate, method="POST", block=True)
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and log in, so that a researcher can submit right away."""
     if request.user.is_authenticated:
