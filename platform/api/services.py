@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -168,16 +169,20 @@ class SubmissionDraft:
     paper: Paper | None
 
 
-def _created(draft: SubmissionDraft, **image: object) -> Submission:
+def _created(
+    draft: SubmissionDraft, *, create: Callable[..., Submission] = submission_create, **image: Any
+) -> Submission:
+    """The submission made by `create` (a submissions service) from the draft and the image,
+    linked to the draft's paper in the same transaction."""
     with transaction.atomic():
-        submission = submission_create(
+        submission = create(
             owner=draft.owner,
             benchmark=draft.benchmark,
             name=draft.name,
             description=draft.description,
             division=draft.division,
             hardware_classes=draft.hardware_classes,
-            **image,  # type: ignore[arg-type]
+            **image,
         )
         if draft.paper is not None:
             draft.paper.submissions.add(submission)
@@ -239,20 +244,7 @@ def submission_create_from_file(*, draft: SubmissionDraft, uploaded: Any) -> Sub
         image = inspect_image_tarball(path(), sha256=getattr(uploaded, "sha256", None) or None)
     except InvalidImageTarball as exc:
         raise UploadRefused(exc.reason, code="invalid_tarball") from None
-    with transaction.atomic():
-        submission = submission_create_from_tarball(
-            uploaded=uploaded,
-            image=image,
-            owner=draft.owner,
-            benchmark=draft.benchmark,
-            name=draft.name,
-            description=draft.description,
-            division=draft.division,
-            hardware_classes=draft.hardware_classes,
-        )
-        if draft.paper is not None:
-            draft.paper.submissions.add(submission)
-    return submission
+    return _created(draft, create=submission_create_from_tarball, uploaded=uploaded, image=image)
 
 
 def submission_create_from_reference(*, draft: SubmissionDraft, reference: str) -> Submission:
@@ -260,3 +252,17 @@ def submission_create_from_reference(*, draft: SubmissionDraft, reference: str) 
     quota_precheck(user=draft.owner)
     image = registry_image_check(reference)
     return _created(draft, image_id=image.image_id, image_reference=image.reference)
+
+
+def tarball_uploads_expire(*, idle_s: int, now: Any = None) -> int:
+    """Remove uploads nobody wrote to for `idle_s` seconds and no submission took (their
+    files first); the number removed. Consumed uploads keep their row, without a file."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    stale = TarballUpload.objects.filter(consumed_at__isnull=True, updated__lt=now - timedelta(seconds=idle_s))
+    removed = 0
+    for upload in stale:
+        storage_path(upload.path).unlink(missing_ok=True)
+        removed += TarballUpload.objects.filter(pk=upload.pk, updated=upload.updated).delete()[0]
+    return removed

@@ -183,6 +183,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Every upload, not only the submission form's, is capped and hashed while it streams.
 FILE_UPLOAD_HANDLERS = ["submissions.uploads.CappedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_str("FOOTPRINT_UPLOAD_TEMP_DIR", "") or None
+# An upload in pieces nobody wrote to for this long, and no submission took, is removed.
+FOOTPRINT_UPLOAD_EXPIRY_S = env_int("FOOTPRINT_UPLOAD_EXPIRY_S", 2 * 24 * 3600, minimum=60)
 # Registries that submissions by reference (host/name@sha256:...) may name, and those of
 # them spoken to over plain HTTP (a registry on the same host, in tests).
 FOOTPRINT_REGISTRY_HOSTS = env_list("FOOTPRINT_REGISTRY_HOSTS", ["ghcr.io", "quay.io"])
@@ -233,6 +235,7 @@ CELERY_TASK_DEFAULT_QUEUE = PLATFORM_QUEUE
 CELERY_TASK_ROUTES = ("footprint.celery.route_task",)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-runs": {"task": "footprint.sweep_stuck_runs", "schedule": 60.0},
+    "expire-uploads": {"task": "footprint.expire_uploads", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("FOOTPRINT_BEAT_SCHEDULE", str(VAR_DIR / "celerybeat-schedule"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

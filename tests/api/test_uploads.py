@@ -177,3 +177,20 @@ def test_a_small_tarball_can_come_in_one_multipart_request(
     assert answer.status_code == 201, answer.json()
     assert Submission.objects.get().image_id == image_id
     assert list(upload_tmp.iterdir()) == []
+
+
+def test_uploads_left_unfinished_are_removed_with_their_files(owner_api, storage_root, tarball):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.services import tarball_uploads_expire
+
+    data, _ = tarball
+    old, fresh = begin(owner_api, data), begin(owner_api, data)
+    piece(owner_api, old["id"], 0, data[:100])
+    TarballUpload.objects.filter(pk=old["id"]).update(updated=timezone.now() - timedelta(days=3))
+    old_path = storage_root / TarballUpload.objects.get(pk=old["id"]).path
+    assert tarball_uploads_expire(idle_s=2 * 24 * 3600) == 1
+    assert not old_path.exists()
+    assert list(TarballUpload.objects.values_list("pk", flat=True)) == [fresh["id"]]
