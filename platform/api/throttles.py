@@ -24,7 +24,12 @@ class AnonThrottle(_SettingsRate, AnonRateThrottle):
 
 
 class UserThrottle(_SettingsRate, UserRateThrottle):
-    pass
+    """Authenticated callers only: AnonThrottle counts the others (one count per request)."""
+
+    def get_cache_key(self, request, view) -> str | None:  # type: ignore[no-untyped-def]
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class UploadThrottle(_SettingsRate, SimpleRateThrottle):

@@ -58,7 +58,7 @@ from api.throttles import UploadThrottle
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
 from core.downloads import attachment, csv_lines, csv_text
-from footprint.ratelimits import client_address, login_rate
+from footprint.ratelimits import client_address, login_rate, upload_count
 from footprint.storage import storage_path
 from leaderboard.exports import csv_rows, export_document, export_entries
 from leaderboard.selectors import UnknownTrack, leaderboard_track_board
@@ -271,7 +271,7 @@ class SubmissionViewSet(
     serializer_class = s.SubmissionSerializer
     filterset_class = SubmissionFilter
     permission_classes = (permissions.IsAuthenticatedOrReadOnly, IsOwnerToChange)
-    owner_actions = ("tarball",)
+    owner_actions = ()
     parser_classes = (JSONParser, MultiPartParser, FormParser)
 
     def get_queryset(self) -> QuerySet[Submission]:
@@ -284,6 +284,8 @@ class SubmissionViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Before the body is read: a full quota would refuse a multipart tarball at its end.
         quota_precheck(user=request.user)
+        if request.content_type.startswith("multipart/"):
+            upload_count(request)
         serializer = s.SubmissionCreateSerializer(data=request.data, context={"request": request})
         rejection = upload_rejection(request._request)
         if rejection:
@@ -385,6 +387,7 @@ class UploadViewSet(
         return [*throttles, UploadThrottle()] if self.action == "create" else throttles
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload_count(request)
         serializer = s.UploadBeginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

@@ -23,7 +23,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "benchmark", "division", "published", "created")
     list_filter = ("benchmark", "division", "published")
     search_fields = ("name", "owner__username", "image_id", "tarball_sha256")
-    readonly_fields = ("image_id", "tarball_sha256", "tarball_path", "tarball_size_bytes", "created")
+    readonly_fields = ("image_id", "image_reference", "tarball_sha256", "tarball_path", "tarball_size_bytes", "created")
     raw_id_fields = ("owner",)
     inlines = (RunInline,)
 

@@ -18,7 +18,7 @@ from django_ratelimit.decorators import ratelimit
 
 from benchmarks.selectors import runners_for_unknown_classes
 from core.downloads import csv_download, json_download
-from footprint.ratelimits import upload_rate
+from footprint.ratelimits import UPLOAD_GROUP, upload_rate
 from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
 from submissions.quotas import QuotaExceeded, quota_precheck
@@ -57,7 +57,7 @@ def _quota_refused(request: HttpRequest, refusal: QuotaExceeded) -> HttpResponse
 
 @csrf_exempt
 @login_required
-@ratelimit(key="user", rate=upload_rate, method="POST", block=True)
+@ratelimit(group=UPLOAD_GROUP, key="user", rate=upload_rate, method="POST", block=True)
 def submission_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:

@@ -176,3 +176,15 @@ def test_the_web_upload_is_rate_limited(owner_client, benchmark, settings, stora
     first = owner_client.post("/submissions/new/", form)
     assert first.status_code == 400  # no tarball: refused by the form, but counted
     assert owner_client.post("/submissions/new/", form).status_code == 429
+
+
+def test_one_upload_rate_counts_the_web_form_and_both_api_paths(
+    owner, owner_api, owner_client, benchmark, settings, storage_root, upload_tmp, no_dispatch, roomy_throttles
+):
+    settings.FOOTPRINT_RATE_UPLOAD = "2/h"
+    assert owner_api.post("/api/v1/uploads/", {"size_bytes": 10}, format="json").status_code == 201
+    assert owner_client.post("/submissions/new/", {"name": "x"}).status_code == 400  # counted, then refused
+    refused = submit(owner_api, benchmark)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert owner_api.post("/api/v1/uploads/", {"size_bytes": 10}, format="json").status_code == 429
