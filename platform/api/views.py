@@ -75,7 +75,7 @@ from submissions.selectors import (
     run_latency_samples,
     submission_can_edit,
 )
-from submissions.services import run_cancel, run_rerun, submission_set_published
+from submissions.services import job_spec_for_run, run_cancel, run_rerun, submission_set_published
 from submissions.state import IllegalTransition
 from submissions.uploads import upload_rejection
 
@@ -500,8 +500,6 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True)
     def job(self, request: Request, pk: str) -> Response:
-        from submissions.services import job_spec_for_run
-
         run = self.get_object()
         spec = job_spec_for_run(run)
         benchmark = run.submission.benchmark

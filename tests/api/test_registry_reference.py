@@ -179,3 +179,23 @@ def test_references_that_are_not_pinned_or_name_another_registry_are_refused(reg
         registry_image_check(f"{registry}/lab/method:latest")
     with pytest.raises(InvalidImageReference, match="does not pull from evil.example"):
         registry_image_check("evil.example/lab/method@sha256:" + "1" * 64)
+
+
+def test_the_job_spec_names_the_image_by_tarball_or_by_reference_never_by_neither(
+    owner, benchmark, hardware_class, storage_root
+):
+    from runners.schema import SchemaError
+    from tests.factories.rows import make_submission
+
+    run = Run.objects.create(
+        submission=make_submission(owner=owner, benchmark=benchmark), hardware_class=hardware_class
+    )
+    spec = job_spec_for_run(run)
+    assert set(spec["submission"]) == {"id", "division", "image_id", "image_location", "tarball_sha256"}
+    validate_job(spec)
+    del spec["submission"]["image_location"], spec["submission"]["tarball_sha256"]
+    with pytest.raises(SchemaError):
+        validate_job(spec)
+    spec["submission"]["image_reference"] = "ghcr.io/lab/m:latest"  # not pinned
+    with pytest.raises(SchemaError):
+        validate_job(spec)
