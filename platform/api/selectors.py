@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
 
 from api.models import ApiToken
 from benchmarks.models import Benchmark
@@ -38,10 +39,14 @@ def api_submissions(*, viewer: Viewer) -> QuerySet[Submission]:
 
 
 def api_runs(*, viewer: Viewer) -> QuerySet[Run]:
+    """Runs with their transitions and only the `phases` of their result document (the rest of
+    it, with its raw latencies, stays in the database: a page of runs reads none of it)."""
     return (
         Run.objects.filter(_visible_submission_q(viewer, "submission__"))
-        .select_related("submission__benchmark", "submission__owner", "hardware_class", "result")
+        .select_related("submission__benchmark", "submission__owner", "hardware_class")
+        .annotate(result_id=F("result__id"), result_phases=KeyTransform("phases", "result__document"))
         .prefetch_related(Prefetch("transitions", queryset=RunTransition.objects.order_by("at", "id")))
+        .defer("logs")
         .order_by("-id")
     )
 

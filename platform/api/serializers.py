@@ -347,15 +347,12 @@ class RunSerializer(serializers.ModelSerializer):
                     for name, value, unit in timing.figures
                 ],
             }
-            for timing in run_phase_timings(run=run)
+            for timing in run_phase_timings(phases=getattr(run, "result_phases", None))
         ]
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_result(self, run: Run) -> int | None:
-        try:
-            return run.result.pk
-        except Result.DoesNotExist:
-            return None
+        return getattr(run, "result_id", None)
 
     def get_url(self, run: Run) -> str:
         return reverse("api:run-detail", args=[run.pk])

@@ -131,13 +131,10 @@ class PhaseTiming:
 _PHASE_FIGURES = (("wall_s", "wall", "s"), ("cpu_s", "cpu", "s"), ("peak_memory_bytes", "peak_memory", "bytes"))
 
 
-def run_phase_timings(*, run: Run) -> list[PhaseTiming]:
-    """Each phase the runner ran, in the order they run, with what it measured of it."""
-    try:
-        document = run.result.document
-    except Result.DoesNotExist:
-        return []
-    phases = _dict(_dict(document).get("phases"))
+def run_phase_timings(*, phases: Any) -> list[PhaseTiming]:
+    """Each phase the runner ran (a result document's `phases`, None without a result), in the
+    order they run, with what it measured of it."""
+    phases = _dict(phases)
     order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
     timings = []
     for phase in sorted(phases, key=lambda name: (order.get(name, len(order)), name)):

@@ -246,3 +246,23 @@ def test_papers_and_claims_are_made_and_edited_by_their_owner(owner_api, benchma
         "unit": "ratio",
         "label": "measured",
     }
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/results/", "/api/v1/results/?order=-speedup", "/api/v1/runs/", "/api/v1/submissions/"]
+)
+def test_lists_make_as_many_queries_for_many_rows_as_for_few(owner_api, owner, benchmark, hardware_class, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_api.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    make_entry(owner=owner, benchmark=benchmark, hardware_class=hardware_class)
+    queries()  # the token's first use is recorded once (last_used_at)
+    few = queries()
+    for _ in range(6):
+        make_entry(owner=owner, benchmark=benchmark, hardware_class=hardware_class)
+    assert queries() == few
