@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from api.models import ApiToken
@@ -72,13 +72,16 @@ def results_ordered_by_figure(results: QuerySet[Result], *, order: str) -> Query
     """
     descending = order.startswith("-")
     subject, _, name = order.lstrip("-").rpartition(".")
-    value = Subquery(
-        Figure.objects.filter(result=OuterRef("pk"), subject=subject or Figure.Subject.SUBMISSION, name=name).values(
-            "value"
-        )[:1]
+    # One LEFT JOIN on the figure (unique per result, subject and name), not a subquery per row.
+    figure = FilteredRelation(
+        "figures", condition=Q(figures__subject=subject or Figure.Subject.SUBMISSION, figures__name=name)
     )
     expression = F("_order_value").desc(nulls_last=True) if descending else F("_order_value").asc(nulls_last=True)
-    return results.annotate(_order_value=value).order_by(expression, "id")
+    return (
+        results.annotate(_order_figure=figure)
+        .annotate(_order_value=F("_order_figure__value"))
+        .order_by(expression, "id")
+    )
 
 
 def results_in_track(results: QuerySet[Result], *, benchmark: Benchmark, track_slug: str) -> QuerySet[Result] | None:
