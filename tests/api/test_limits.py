@@ -125,15 +125,39 @@ def test_the_web_upload_is_refused_by_the_same_quota_before_it_reads_the_file(
     assert list(upload_tmp.iterdir()) == []
 
 
-def test_throttles_count_in_the_shared_cache_and_say_when_to_come_back(anon_api, benchmark, settings):
-    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+@pytest.fixture(params=["db", "redis"])
+def shared_cache(request: pytest.FixtureRequest, settings: Any) -> Any:
+    """The database cache (the default), or Redis as in a deployment (FOOTPRINT_CACHE_URL)."""
+    if request.param == "db":
+        assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+        yield
+        return
+    import os
+    import uuid
+
+    import redis
+
+    url = os.environ.get("FOOTPRINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    prefix = f"footprint-test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    }
+    yield
+    # Only this test's keys: the Redis database may hold others' (never FLUSHDB).
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def test_throttles_count_in_the_shared_cache_and_say_when_to_come_back(anon_api, benchmark, settings, shared_cache):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "1000/min", "uploads": "1000/min"},
     }
     from rest_framework.test import APIClient
 
-    # Two clients from one address share the count: it lives in the database cache.
+    # Two clients from one address share the count: it lives in the shared cache.
     codes = [anon_api.get("/api/v1/benchmarks/").status_code for _ in range(2)]
     codes += [APIClient().get("/api/v1/benchmarks/").status_code for _ in range(2)]
     assert codes == [200, 200, 200, 429]
