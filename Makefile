@@ -42,7 +42,6 @@ PORT ?= 8000
 run: export DJANGO_DEBUG ?= 1
 run: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@if docker info >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory examples && $(PY) manage.py seed_demo --examples $(EXAMPLES_OUT); \

@@ -179,7 +179,6 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
-        call_command("createcachetable", verbosity=0)
         started = time.perf_counter()
         seed(args.results)
         seeded_s = time.perf_counter() - started

@@ -245,7 +245,7 @@ FOOTPRINT_LONGEST_JOB_S = LONGEST_JOB_S
 # ---------------------------------------------------------------------------------------
 # Cache: shared by every process, for the API's throttles and the rate limits of sign-up,
 # login and upload. FOOTPRINT_CACHE_URL: "db" (default, a table in the database; created by
-# `manage.py createcachetable`), "redis://host:6379/1" in a deployment, or "locmem" (one
+# `migrate`), "redis://host:6379/1" in a deployment, or "locmem" (one
 # process only: not for a deployment with several workers).
 
 _cache_url = env_str("FOOTPRINT_CACHE_URL", "db")
