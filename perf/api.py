@@ -107,7 +107,7 @@ def seed(count: int) -> None:
 ORDERS = {"newest first": "", "by -speedup": "&order=-speedup"}
 
 
-def measure(*, page_sizes: list[int], requests: int) -> dict[str, object]:
+def measure(*, page_sizes: list[int], requests: int, results: int) -> dict[str, object]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -129,7 +129,8 @@ def measure(*, page_sizes: list[int], requests: int) -> dict[str, object]:
         for order, query in ORDERS.items():
             for size in page_sizes:
                 started, started_cpu = time.perf_counter(), time.process_time()
-                answer = client.get(f"/api/v1/results/?page_size={size}&page={1 + i % 5}{query}")
+                page = 1 + i % max(1, min(5, results // size))
+                answer = client.get(f"/api/v1/results/?page_size={size}&page={page}{query}")
                 timings[(order, size)].append((time.perf_counter() - started) * 1000)
                 cpu[(order, size)].append((time.process_time() - started_cpu) * 1000)
                 assert answer.status_code == 200
@@ -185,7 +186,9 @@ def main() -> None:
         report = {
             "results": args.results,
             "seed_s": round(seeded_s, 1),
-            **measure(page_sizes=[int(s) for s in args.page_sizes.split(",")], requests=args.requests),
+            **measure(
+                page_sizes=[int(s) for s in args.page_sizes.split(",")], requests=args.requests, results=args.results
+            ),
         }
     finally:
         from django.db import connections
