@@ -140,7 +140,7 @@ def measure(*, page_sizes: list[int], requests: int, results: int) -> dict[str, 
             order: {
                 str(size): {
                     "p50": round(statistics.median(timings[(order, size)]), 1),
-                    "p95": round(statistics.quantiles(timings[(order, size)], n=20)[18], 1),
+                    "p95": round(statistics.quantiles(timings[(order, size)], n=20, method="inclusive")[18], 1),
                     "max": round(max(timings[(order, size)]), 1),
                     "cpu_p50": round(statistics.median(cpu[(order, size)]), 1),
                     "requests": len(timings[(order, size)]),
