@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,7 +20,13 @@ from budgets.models import Track
 from leaderboard.selectors import track_limits_text
 from papers.models import Claim, Paper
 from submissions.models import Figure, Result, Run, RunTransition, Submission
-from submissions.selectors import run_failure_sentence, run_log_tails, run_phase_timings
+from submissions.selectors import (
+    run_failure_sentence,
+    run_log_tails,
+    run_phase_timings,
+    submission_can_view,
+    submissions_visible_to,
+)
 
 
 class SlugField(serializers.SlugRelatedField):
@@ -494,11 +501,17 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     def to_representation(self, claim: Claim) -> dict[str, Any]:
         data = super().to_representation(claim)
-        visible = self.context.get("visible_submission_ids")
         # Another user's private submission stays invisible, even through a claim.
-        if visible is not None and claim.submission_id is not None and claim.submission_id not in visible:
+        if claim.submission_id is not None and claim.submission_id not in self._visible([claim.submission_id]):
             data["submission"] = None
         return data
+
+    def _visible(self, ids: list[int]) -> set[int]:
+        visible = self.context.get("visible_submission_ids")
+        if visible is None:
+            viewer = getattr(self.context.get("request"), "user", None) or AnonymousUser()
+            visible = set(submissions_visible_to(user=viewer).filter(pk__in=ids).values_list("pk", flat=True))
+        return visible
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from django.core.exceptions import ValidationError as DjangoValidationError
@@ -527,9 +540,9 @@ class PaperSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_submissions(self, paper: Paper) -> list[int]:
-        visible = self.context.get("visible_submission_ids")
-        ids = [s.pk for s in paper.submissions.all()]
-        return ids if visible is None else [pk for pk in ids if pk in visible]
+        # Another user's private submission stays invisible, even linked to a paper.
+        viewer = getattr(self.context.get("request"), "user", None) or AnonymousUser()
+        return [s.pk for s in paper.submissions.all() if submission_can_view(viewer, s)]
 
     def get_url(self, paper: Paper) -> str:
         return reverse("api:paper-detail", args=[paper.slug])

@@ -723,9 +723,6 @@ class PaperViewSet(
     def get_queryset(self) -> QuerySet[Paper]:
         return api_papers()
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "visible_submission_ids": None}
-
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None
