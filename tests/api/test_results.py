@@ -200,23 +200,20 @@ def test_papers_and_claims_are_made_and_edited_by_their_owner(owner_api, benchma
     assert made.status_code == 201, made.json()
     assert made.json()["owner"] == "ada"
     submission = make_submission(owner=owner, benchmark=benchmark)
-    claim = owner_api.post(
-        "/api/v1/papers/my-paper/claims/",
-        {"benchmark": benchmark.slug, "hardware_class": hardware_class.name, "method": "90%", "claimed_speedup": 2.0,
-         "submission": submission.pk},
-        format="json",
-    )  # fmt: skip
+    new_claim = {
+        "benchmark": benchmark.slug,
+        "hardware_class": hardware_class.name,
+        "method": "90%",
+        "claimed_speedup": 2.0,
+        "submission": submission.pk,
+    }
+    claim = owner_api.post("/api/v1/papers/my-paper/claims/", new_claim, format="json")
     # A claim's submission must be linked to the paper first (the model's own rule).
     assert claim.status_code == 400 and "submission" in claim.json()["error"]["fields"]
     from papers.models import Paper
 
     Paper.objects.get(slug="my-paper").submissions.add(submission)
-    claim = owner_api.post(
-        "/api/v1/papers/my-paper/claims/",
-        {"benchmark": benchmark.slug, "hardware_class": hardware_class.name, "method": "90%", "claimed_speedup": 2.0,
-         "submission": submission.pk},
-        format="json",
-    )  # fmt: skip
+    claim = owner_api.post("/api/v1/papers/my-paper/claims/", new_claim, format="json")
     assert claim.status_code == 201, claim.json()
     edited = owner_api.patch(f"/api/v1/claims/{claim.json()['id']}/", {"claimed_speedup": 2.5}, format="json")
     assert edited.json()["claimed_speedup"] == 2.5
