@@ -13,14 +13,16 @@ OFFLINE_BASE_IMAGE ?= footprint/base:bookworm
 WHEELS := .cache/wheels
 EXAMPLES_OUT := var/examples
 
-.PHONY: run test venv images examples lint lint-imports clean-var
+.PHONY: run test venv images examples lint lint-imports clean-var api-schema
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Footprint needs Python 3.11, found " + sys.version' 
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	@# The `footprint` command (footprint.cli), editable: it runs this checkout's client.
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # The runtime image's base: the public Python image when it is here or can be pulled,
@@ -56,6 +58,8 @@ test: export DATABASE_URL ?= postgresql://footprint:footprint@127.0.0.1:5432/foo
 test: export FOOTPRINT_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 test: export FOOTPRINT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-0123456789abcdef
+# Schemathesis (tests/api/test_schema_conformance.py): examples per API operation and caller.
+test: export FOOTPRINT_SCHEMATHESIS_EXAMPLES ?= 25
 test: venv
 	@$(PY) -c 'import os,socket,urllib.parse as u; p=u.urlparse(os.environ["DATABASE_URL"]); socket.create_connection((p.hostname, p.port or 5432), 2)' 2>/dev/null || { \
 	  echo "PostgreSQL does not answer at $$DATABASE_URL; as root, run: bash .ci/services.sh" >&2; exit 1; }
@@ -64,6 +68,11 @@ test: venv
 	TMPDIR=$$tmp/tmp $(VENV)/bin/pytest --basetemp=$$tmp/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ -n "$$FOOTPRINT_KEEP_TEST_TMP" ]; then echo "the tests' files are kept in $$tmp"; else rm -rf "$$tmp"; fi; \
 	exit $$status
+
+# The API's OpenAPI 3 schema, as /api/v1/schema/ serves it.
+api-schema: venv
+	$(PY) manage.py spectacular --validate --file var/openapi.yaml
+	@echo "wrote var/openapi.yaml"
 
 # The platform's apps import one way (.importlinter); platform/ is not a package, its apps are.
 lint-imports: venv

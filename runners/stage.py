@@ -71,12 +71,16 @@ def stage(spec: JobSpec, sandbox: DockerSandbox, work: Path) -> Staged:
     if spec.runtime_image.startswith("sha256:") and runtime_image_id != spec.runtime_image:
         raise JobFailure("staging", "runtime_image_missing", f"the runtime image {spec.runtime_image} is not here")
     try:
-        sandbox.ensure_image(
-            spec.submission.image_id,
-            local_path(spec.submission.image_location),
-            scratch_dir=work,
-            max_expanded_bytes=spec.limits.image_max_expanded_bytes,
-        )
+        if spec.submission.image_reference:
+            sandbox.pull_image(spec.submission.image_reference, spec.submission.image_id)
+        else:
+            assert spec.submission.image_location is not None  # the schema wants one or the other
+            sandbox.ensure_image(
+                spec.submission.image_id,
+                local_path(spec.submission.image_location),
+                scratch_dir=work,
+                max_expanded_bytes=spec.limits.image_max_expanded_bytes,
+            )
     except SandboxError as exc:
         if exc.code == "docker_unavailable":
             raise

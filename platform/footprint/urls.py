@@ -5,8 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from api import pages as api_pages
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("account/tokens/", api_pages.tokens_page, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", api_pages.token_revoke, name="api-token-revoke"),
     path("", include("submissions.urls")),
     path("", include("benchmarks.urls")),
     path("", include("leaderboard.urls")),

@@ -18,7 +18,8 @@ from typing import Any
 from budgets.breakeven import break_even_for
 from budgets.costs import co2e_for
 from budgets.selectors import budget_export
-from leaderboard.selectors import LeaderboardRow, TrackBoard, track_limits_text
+from core.downloads import csv_text
+from leaderboard.selectors import ROW_FIGURES, ROW_REFERENCE_FIGURES, LeaderboardRow, TrackBoard, track_limits_text
 from submissions.models import Audit, Figure
 
 EXPORT_SCHEMA = "footprint.leaderboard/1"
@@ -38,6 +39,14 @@ EXPORT_FIGURES: tuple[tuple[str, str], ...] = (
     ("energy_per_inference_mj", "energy_per_inference_mj"),
     ("reference_energy_per_inference_mj", "reference_energy_per_inference_mj"),
 )
+
+# The unit of each exported figure: the contract's unit of the figure behind it.
+EXPORT_UNITS: dict[str, str] = {
+    **{attribute: unit for attribute, (_, unit) in ROW_FIGURES.items()},
+    **{attribute: unit for attribute, (_, unit) in ROW_REFERENCE_FIGURES.items()},
+    "accuracy_delta": "fraction",
+}
+assert all(attribute in EXPORT_UNITS for attribute, _ in EXPORT_FIGURES)
 
 CSV_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -77,15 +86,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "break_even_search_labels",
     "break_even_reason",
 )
-
-# Spreadsheets run a cell that starts with one of these as a formula; a method's name is
-# the submitter's text, so such a cell is written with a leading apostrophe (OWASP, "CSV
-# injection"). Numbers are never touched.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def export_entries(*, tracked: TrackBoard) -> list[dict[str, Any]]:
@@ -129,7 +129,11 @@ def _entry(row: LeaderboardRow, *, grid_intensity: float | None) -> dict[str, An
         "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "flags": [flag.name for flag in row.flags],
         "figures": {
-            name: {"value": getattr(row, attribute), "label": row.labels.get(attribute)}
+            name: {
+                "value": getattr(row, attribute),
+                "unit": EXPORT_UNITS[attribute],
+                "label": row.labels.get(attribute),
+            }
             for attribute, name in EXPORT_FIGURES
         },
     }
@@ -180,7 +184,7 @@ def export_document(*, tracked: TrackBoard) -> dict[str, Any]:
         "sort": board.sort,
         "accuracy_floor_fraction": board.accuracy_floor_fraction,
         "notes": [
-            "Each figure carries its label: measured (the runner's counters and clocks), estimated "
+            "Each figure carries its unit and its label: measured (the runner's counters and clocks), estimated "
             "(CPU time x the hardware class's power per core) or declared (stated by the submitter).",
             "search_cost keeps the measured compress phase and the declared off-platform search in separate "
             "blocks; total adds them, total.labels lists the labels it holds, and declared is true whenever "
@@ -215,11 +219,11 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         "rank": entry["rank"],
         "status": entry["status"],
         # The runner's sentences and the operator's reason: text, like a method's name.
-        "unranked_reason": _csv_text(entry["unranked_reason"] or ""),
+        "unranked_reason": csv_text(entry["unranked_reason"] or ""),
         "failed_audits": _joined([a["name"] for a in entry["audits"] if a["verdict"] == Audit.Verdict.FAILED]),
         "meets_accuracy_floor": entry["meets_accuracy_floor"],
-        "method": _csv_text(entry["method"]),
-        "owner": _csv_text(entry["owner"]),
+        "method": csv_text(entry["method"]),
+        "owner": csv_text(entry["owner"]),
         "division": entry["division"],
         "submission_id": entry["submission_id"],
         "run_id": entry["run_id"],

@@ -109,6 +109,53 @@ def run_log_tails(*, run: Run) -> list[LogTail]:
     return tails
 
 
+def run_failure_sentence(*, run: Run) -> str:
+    """What the run page says of a failed run, in the same words: headline, then the reason."""
+    where = f" in {run.failure_phase}" if run.failure_phase else ""
+    code = f" ({run.failure_code})" if run.failure_code else ""
+    return f"The run failed{where}{code}. {run.failure_reason}".strip()
+
+
+@dataclass(frozen=True)
+class PhaseTiming:
+    """How one phase of a job went, from the result document's `phases`."""
+
+    phase: str
+    exit_code: int | None
+    timed_out: bool | None
+    oom_killed: bool | None
+    # (figure name, value, unit): wall and CPU time, peak memory; only those the runner sent.
+    figures: list[tuple[str, float, str]]
+
+
+_PHASE_FIGURES = (("wall_s", "wall", "s"), ("cpu_s", "cpu", "s"), ("peak_memory_bytes", "peak_memory", "bytes"))
+
+
+def run_phase_timings(*, phases: Any) -> list[PhaseTiming]:
+    """Each phase the runner ran (a result document's `phases`, None without a result), in the
+    order they run, with what it measured of it."""
+    phases = _dict(phases)
+    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    timings = []
+    for phase in sorted(phases, key=lambda name: (order.get(name, len(order)), name)):
+        outcome = _dict(phases[phase])
+        exit_code = outcome.get("exit_code")
+        timings.append(
+            PhaseTiming(
+                phase=phase,
+                exit_code=exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None,
+                timed_out=outcome["timed_out"] if isinstance(outcome.get("timed_out"), bool) else None,
+                oom_killed=outcome["oom_killed"] if isinstance(outcome.get("oom_killed"), bool) else None,
+                figures=[
+                    (name, number, unit)
+                    for key, name, unit in _PHASE_FIGURES
+                    if (number := finite_number(outcome.get(key))) is not None
+                ],
+            )
+        )
+    return timings
+
+
 def run_result_figures(*, run: Run) -> list[Figure]:
     """The figures of a run's result (empty while it has none)."""
     try:

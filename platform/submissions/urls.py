@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from footprint.views import signup
+from footprint.views import LoginView, signup
 from submissions import views
 
 urlpatterns = [
@@ -20,7 +20,7 @@ urlpatterns = [
     path("runs/<int:run_id>/latencies.csv", views.run_latencies_csv, name="run-latencies"),
     path("runs/<int:run_id>/latencies.json", views.run_latencies_json, name="run-latencies-json"),
     path("runners/", views.runners_page, name="runners"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", signup, name="signup"),
 ]

@@ -14,12 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from benchmarks.selectors import runners_for_unknown_classes
 from core.downloads import csv_download, json_download
-from footprint.storage import footprint_storage
+from footprint.ratelimits import UPLOAD_GROUP, upload_rate
 from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
+from submissions.quotas import QuotaExceeded, quota_precheck
 from submissions.selectors import (
     LATENCY_COLUMNS,
     RUN_REFRESH_S,
@@ -33,13 +35,9 @@ from submissions.selectors import (
     submission_can_view,
     submission_runs,
 )
-from submissions.services import run_cancel, submission_create
+from submissions.services import run_cancel, submission_create_from_tarball, submission_set_published
 from submissions.state import IllegalTransition
-from submissions.uploads import (
-    store_submission_tarball,
-    upload_rejection,
-    use_capped_upload_handler,
-)
+from submissions.uploads import upload_rejection, use_capped_upload_handler
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +48,23 @@ def _discard_uploads(request: HttpRequest) -> None:
         uploaded.close()
 
 
+def _quota_refused(request: HttpRequest, refusal: QuotaExceeded) -> HttpResponse:
+    response = render(request, "submissions/quota_exceeded.html", {"refusal": refusal}, status=429)
+    if refusal.retry_after_s is not None:
+        response["Retry-After"] = str(refusal.retry_after_s)
+    return response
+
+
 @csrf_exempt
 @login_required
+@ratelimit(group=UPLOAD_GROUP, key="user", rate=upload_rate, method="POST", block=True)
 def submission_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            # Before the body streams in: a full quota would refuse gigabytes at the end.
+            quota_precheck(user=request.user)
+        except QuotaExceeded as refusal:
+            return _quota_refused(request, refusal)
     # The capped handler must be in place before anything reads the body, and the CSRF
     # middleware reads it; so CSRF is checked inside, once the handler is set.
     use_capped_upload_handler(request)
@@ -68,23 +80,18 @@ def _submission_new(request: HttpRequest) -> HttpResponse:
         _discard_uploads(request)
         return render(request, "submissions/submission_new.html", {"form": form}, status=400)
     assert form.image is not None  # set by a valid form's clean_tarball
-    stored = store_submission_tarball(form.cleaned_data["tarball"])
     try:
-        submission = submission_create(
+        submission = submission_create_from_tarball(
+            uploaded=form.cleaned_data["tarball"],
+            image=form.image,
             owner=request.user,
             benchmark=form.cleaned_data["benchmark"],
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
             division=form.cleaned_data["division"],
-            tarball_path=stored.path_relative,
-            tarball_sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            image_id=form.image.image_id,
         )
-    except Exception:
-        # No row points to the file: remove it rather than leave an orphan in storage.
-        footprint_storage().delete(stored.path_relative)
-        raise
+    except QuotaExceeded as refusal:
+        return _quota_refused(request, refusal)
     runs = submission.runs.count()
     messages.success(
         request,
@@ -127,8 +134,7 @@ def submission_publish(request: HttpRequest, submission_id: int) -> HttpResponse
     form = PublishForm(request.POST)
     if form.is_valid():
         published = form.cleaned_data["published"]
-        # The leaderboard is computed when read, so the flag is the whole change.
-        Submission.objects.filter(pk=submission.pk).update(published=published)
+        submission_set_published(submission=submission, published=published)
         messages.success(
             request,
             "Published: its results appear on the leaderboard."

@@ -249,6 +249,35 @@ class DockerSandbox:
         finally:
             safe.unlink(missing_ok=True)
 
+    def pull_image(self, reference: str, image_id: str) -> str:
+        """The image `image_id`, pulled by `reference` (`host/name@sha256:<digest>`) if absent.
+
+        A digest reference names the manifest exactly, and a pull by digest sets no tag; the
+        image the pull gives must still be `image_id` (its config digest, recorded when the
+        reference was checked), or it is removed and refused.
+        """
+        expected = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+        if self.has_image(expected):
+            return expected
+        if "@sha256:" not in reference:
+            raise SandboxError("image_pull_failed", f"{reference} is not pinned by digest")
+        repository, digest = reference.rsplit("@", 1)
+        with self._client_timeout(IMAGE_LOAD_TIMEOUT_S):
+            try:
+                self.client.api.pull(repository, tag=digest)
+                pulled = self.client.images.get(reference)
+            except docker.errors.APIError as exc:
+                raise SandboxError("image_pull_failed", f"{reference} could not be pulled: {_words(exc)}") from exc
+            except _DOCKER_UNREACHABLE as exc:
+                raise SandboxError("docker_unavailable", f"cannot reach the Docker engine: {_words(exc)}") from exc
+        if pulled.id != expected:
+            with contextlib.suppress(docker.errors.APIError):
+                self.client.images.remove(pulled.id, force=True)
+            raise SandboxError(
+                "image_id_mismatch", f"{reference} pulled as {pulled.id}, not the {expected} recorded at submission"
+            )
+        return expected
+
     def _load(self, tarball_path: Path, expected: str) -> str:
         # An open file, not its bytes: docker-py streams it, so the tarball never sits in memory.
         with open(tarball_path, "rb") as tarball, self._client_timeout(IMAGE_LOAD_TIMEOUT_S):
