@@ -9,7 +9,9 @@ from tests.fixtures.servers import RAW_SERVER_START
 pytestmark = [pytest.mark.docker, pytest.mark.hostile]
 
 # A raw server: listens, sends the ready frame, then does what `then` says with `conn`.
-RAW = RAW_SERVER_START + """
+RAW = (
+    RAW_SERVER_START
+    + """
 def answer(rid, n=1):
     sdk.send_array(conn, sdk.REPLY, rid, __import__("numpy").full(n, 3, dtype="int64"))
 def request():
@@ -18,6 +20,7 @@ def request():
 %s
 time.sleep(60)
 """
+)
 
 CASES = {
     # bytes that are no frame at all

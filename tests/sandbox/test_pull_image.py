@@ -31,7 +31,9 @@ def test_it_pulls_a_reference_pinned_by_digest_and_sets_no_tag(registry, docker_
 
 
 def test_a_pull_that_gives_another_image_than_recorded_is_refused_and_removed(
-    registry, docker_sandbox, docker_client  # noqa: F811
+    registry,
+    docker_sandbox,
+    docker_client,  # noqa: F811
 ):
     pushed = push_image(registry, "lab/other")
     reference = f"{registry}/lab/other@{pushed['manifest']}"
