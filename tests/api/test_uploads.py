@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from api.models import TarballUpload
 from submissions.models import Submission
+from submissions.uploads import inspect_image_tarball
 from tests.factories.tarballs import docker_save_tarball
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +59,10 @@ def test_an_upload_in_pieces_becomes_a_submission_with_its_runs(
     assert made.status_code == 201, made.json()
     submission = Submission.objects.get(pk=made.json()["id"])
     assert submission.image_id == image_id
-    assert submission.tarball_sha256 == hashlib.sha256(data).hexdigest()
-    assert (storage_root / submission.tarball_path).read_bytes() == data
+    # Stored without the names docker load would apply (submissions.uploads), hashed as stored.
+    stored = storage_root / submission.tarball_path
+    assert submission.tarball_sha256 == hashlib.sha256(stored.read_bytes()).hexdigest()
+    assert inspect_image_tarball(stored).image_id == image_id
     assert [run["hardware_class"] for run in made.json()["runs"]] == [hardware_class.name]
     assert no_dispatch == [run["id"] for run in made.json()["runs"]]
     # The upload's own file is gone; it cannot make a second submission.
