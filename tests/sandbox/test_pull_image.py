@@ -6,7 +6,7 @@ import docker.errors
 import pytest
 
 from runners.sandbox.docker import SandboxError
-from tests.api.test_registry_reference import push_image, registry  # noqa: F401  (the registry fixture)
+from tests.api.test_registry_reference import push_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db]
 
@@ -18,7 +18,7 @@ def _remove(client, image_id: str) -> None:
         pass
 
 
-def test_it_pulls_a_reference_pinned_by_digest_and_sets_no_tag(registry, docker_sandbox, docker_client):  # noqa: F811
+def test_it_pulls_a_reference_pinned_by_digest_and_sets_no_tag(registry, docker_sandbox, docker_client):
     pushed = push_image(registry, "lab/pulled")
     reference = f"{registry}/lab/pulled@{pushed['manifest']}"
     try:
@@ -33,7 +33,7 @@ def test_it_pulls_a_reference_pinned_by_digest_and_sets_no_tag(registry, docker_
 def test_a_pull_that_gives_another_image_than_recorded_is_refused_and_removed(
     registry,
     docker_sandbox,
-    docker_client,  # noqa: F811
+    docker_client,
 ):
     pushed = push_image(registry, "lab/other")
     reference = f"{registry}/lab/other@{pushed['manifest']}"
