@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login
+from django import forms
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+
+
+class SignupForm(UserCreationForm):
+    """A user name, an email address (where a password reset link goes) and a password."""
+
+    email = forms.EmailField(label="Email", help_text="Where a password reset link is sent; never shown.")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -19,10 +30,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     ):
         next_url = ""
     if request.method == "POST":
-        form = UserCreationForm(request.POST)
+        form = SignupForm(request.POST)
         if form.is_valid():
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(next_url or "submission-new")
         return render(request, "registration/signup.html", {"form": form, "next": next_url}, status=400)
-    return render(request, "registration/signup.html", {"form": UserCreationForm(), "next": next_url})
+    return render(request, "registration/signup.html", {"form": SignupForm(), "next": next_url})

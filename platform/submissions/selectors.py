@@ -47,6 +47,15 @@ def submissions_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySe
     return queryset.filter(published=True)
 
 
+def submissions_of(*, owner: AbstractBaseUser) -> list[Submission]:
+    """A user's own submissions, newest first, each with its runs and their classes (2 queries)."""
+    return list(
+        Submission.objects.filter(owner=owner)
+        .select_related("benchmark")
+        .prefetch_related(Prefetch("runs", queryset=Run.objects.select_related("hardware_class").order_by("-created")))
+    )
+
+
 def submission_runs(*, submission: Submission) -> list[Run]:
     """The runs of a submission, newest first, with class, result, figures and audits (4 queries)."""
     return list(

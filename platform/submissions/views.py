@@ -32,6 +32,7 @@ from submissions.selectors import (
     submission_can_edit,
     submission_can_view,
     submission_runs,
+    submissions_of,
 )
 from submissions.services import run_cancel, submission_create
 from submissions.state import IllegalTransition
@@ -131,11 +132,16 @@ def submission_publish(request: HttpRequest, submission_id: int) -> HttpResponse
         Submission.objects.filter(pk=submission.pk).update(published=published)
         messages.success(
             request,
-            "Published: its results appear on the leaderboard."
-            if published
-            else "Unpublished: only you can see it now.",
+            "Published: its results appear on the leaderboard." if published else "Withdrawn: only you can see it now.",
         )
+    if request.POST.get("next") == "mine":
+        return redirect("my-submissions")
     return redirect("submission-detail", submission_id=submission.pk)
+
+
+@login_required
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    return render(request, "submissions/my_submissions.html", {"submissions": submissions_of(owner=request.user)})
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:
