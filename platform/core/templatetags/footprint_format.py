@@ -41,3 +41,22 @@ def figure_label(labels: dict[str, str], attribute: str) -> dict[str, str | None
     """The label of a row's figure when it is not "measured" (estimated, declared)."""
     label = (labels or {}).get(attribute)
     return {"label": label if label and label != "measured" else None}
+
+
+register.filter("duration", formatting.duration)
+register.filter("energy", formatting.energy)
+
+
+@register.simple_tag
+def device_time(device_hours: Any, hardware_class: Any, declared: bool = False) -> str:
+    """{% device_time cost.total_device_hours hardware_class %}: "3.2 s of one core"; a total
+    holding a declared search (other devices) is "device time"."""
+    if declared:
+        return (
+            f"{formatting.duration(formatting.finite_number(device_hours) * 3600)} device time"
+            if formatting.finite_number(device_hours) is not None
+            else formatting.MISSING
+        )
+    return formatting.device_time(
+        device_hours, getattr(hardware_class, "gpus", 0) or 0, getattr(hardware_class, "cores", 1) or 1
+    )

@@ -1,0 +1,71 @@
+"""What the leaderboard sorts, filters and counts in the database: one row per stored result.
+
+A result never changes once stored (its figures, audits and document are written once, at
+ingestion), so what a board needs of it is read once into a BoardEntry
+(leaderboard.entries) and the board is then one query in page size whatever the number
+of results. What can change after ingestion is read live, never copied here: whether the
+submission is published, an operator's invalidation, the budget tracks' limits, and which
+run of a submission is its latest.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from submissions.models import Result, Run, Submission
+
+
+class BoardEntry(models.Model):
+    """The figures of one succeeded result that a board sorts and filters on, pivoted.
+
+    Every figure is the submission's figure of the same name in the contract's unit (None:
+    absent, or in another unit); `labels` maps each attribute to the figure's label.
+    """
+
+    result = models.OneToOneField(Result, on_delete=models.CASCADE, primary_key=True, related_name="board_entry")
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    # Copied from the run and the submission: neither changes once a run succeeded.
+    benchmark_id = models.BigIntegerField()
+    hardware_class_id = models.BigIntegerField()
+    division = models.CharField(max_length=16)
+    finished_at = models.DateTimeField(null=True)
+
+    accuracy = models.FloatField(null=True)
+    accuracy_delta = models.FloatField(null=True)
+    latency_p50_us = models.FloatField(null=True)
+    latency_p90_us = models.FloatField(null=True)
+    speedup = models.FloatField(null=True)
+    speedup_ci_low = models.FloatField(null=True)
+    speedup_ci_high = models.FloatField(null=True)
+    compression_ratio = models.FloatField(null=True)
+    theoretical_speedup = models.FloatField(null=True)
+    serve_peak_memory_bytes = models.FloatField(null=True)
+    compress_wall_s = models.FloatField(null=True)
+    energy_per_inference_mj = models.FloatField(null=True)
+    reference_energy_per_inference_mj = models.FloatField(null=True)
+    labels = models.JSONField(default=dict)
+
+    # Ranked by measured speed-ups only; the energy column sorts measured, estimated,
+    # declared and missing apart (leaderboard.selectors.LABEL_GROUPS).
+    speedup_measured = models.BooleanField()
+    energy_group = models.PositiveSmallIntegerField()
+    meets_accuracy_floor = models.BooleanField()
+    failed_audits = models.PositiveIntegerField()
+    # The result's flags and the board's own ("smaller_not_faster"), each between spaces
+    # (" unstable smaller_not_faster "), so that a filter is a substring test on any database.
+    flag_names = models.CharField(max_length=500)
+    # Search cost totals (budgets.costs.SearchCost): None is unknown, never 0. `gpus` is the
+    # hardware class's GPU count they were computed with.
+    total_device_hours = models.FloatField(null=True)
+    total_kwh = models.FloatField(null=True)
+    has_declared = models.BooleanField()
+    gpus = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = (
+            models.Index(fields=("benchmark_id", "hardware_class_id", "submission", "finished_at"), name="entry_board"),
+        )
+
+    def __str__(self) -> str:
+        return f"board entry of run {self.run_id}"
