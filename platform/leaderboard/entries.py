@@ -8,7 +8,8 @@ rewrites an entry: a result does not change once stored.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from benchmarks.models import Benchmark, HardwareClass
@@ -176,6 +177,17 @@ def _missing(*, benchmark: Benchmark, hardware_class: HardwareClass) -> QuerySet
     )
 
 
+def _supersede(*, submission_ids: set[int], hardware_class: HardwareClass) -> None:
+    """Mark the entries of these submissions that a newer run's entry replaces on the class's boards."""
+    newer = BoardEntry.objects.filter(submission=OuterRef("submission"), hardware_class_id=hardware_class.pk).filter(
+        Q(finished_at__gt=OuterRef("finished_at"))
+        | Q(finished_at=OuterRef("finished_at"), run_id__gt=OuterRef("run_id"))
+    )
+    BoardEntry.objects.filter(
+        submission_id__in=submission_ids, hardware_class_id=hardware_class.pk, superseded=False
+    ).filter(Exists(newer)).update(superseded=True)
+
+
 def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> int:
     """Write the entries of the board's succeeded results that have none; how many were written.
 
@@ -198,7 +210,9 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
         if not batch:
             return written
         entries = [entry_for(result, method=result.method_json, gpus=hardware_class.gpus) for result in batch]
-        BoardEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        with transaction.atomic():
+            BoardEntry.objects.bulk_create(entries, ignore_conflicts=True)
+            _supersede(submission_ids={entry.submission_id for entry in entries}, hardware_class=hardware_class)
         written += len(entries)
         if len(batch) < BATCH:
             return written

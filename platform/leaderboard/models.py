@@ -61,10 +61,36 @@ class BoardEntry(models.Model):
     total_kwh = models.FloatField(null=True)
     has_declared = models.BooleanField()
     gpus = models.PositiveSmallIntegerField()
+    # A newer succeeded run of the same submission on the same class has an entry: this one
+    # is off its boards. Set when that entry is written (leaderboard.entries.entries_ensure).
+    superseded = models.BooleanField(default=False)
 
     class Meta:
         indexes = (
-            models.Index(fields=("benchmark_id", "hardware_class_id", "submission", "finished_at"), name="entry_board"),
+            models.Index(fields=("submission", "hardware_class_id", "finished_at"), name="entry_submission_runs"),
+            models.Index(
+                fields=("benchmark_id", "hardware_class_id", "finished_at"),
+                condition=models.Q(superseded=False),
+                name="entry_board_latest",
+            ),
+            # The tables listed apart are small: found without reading the whole board.
+            models.Index(
+                fields=("benchmark_id", "hardware_class_id"),
+                condition=models.Q(superseded=False)
+                & (models.Q(meets_accuracy_floor=False) | models.Q(failed_audits__gt=0)),
+                name="entry_board_apart",
+            ),
+            # The Pareto fronts walk the board in order of cost.
+            models.Index(
+                fields=("benchmark_id", "hardware_class_id", "latency_p50_us"),
+                condition=models.Q(superseded=False),
+                name="entry_board_latency",
+            ),
+            models.Index(
+                fields=("benchmark_id", "hardware_class_id", "energy_group", "energy_per_inference_mj"),
+                condition=models.Q(superseded=False),
+                name="entry_board_energy",
+            ),
         )
 
     def __str__(self) -> str:

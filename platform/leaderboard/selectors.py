@@ -21,10 +21,8 @@ from datetime import datetime
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     Max,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -114,10 +112,10 @@ FLAG_FILTERS: dict[str, str] = {
     Figure.Label.DECLARED: "holds a declared figure",
     Figure.Label.ESTIMATED: "holds an estimated figure",
 }
-DEFAULT_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 # Entries listed apart (under the floor, withheld) shown on a page; the exports hold every one.
-APART_SHOWN = 50
+APART_SHOWN = 10
 # The chart draws the Pareto front of the whole board; past this many points only the first.
 FRONT_MAX_POINTS = 500
 
@@ -294,15 +292,6 @@ def normalize_sort(sort: str | None) -> str:
     return DEFAULT_SORT
 
 
-def _latest(hardware_class: HardwareClass) -> Exists:
-    """A newer succeeded run of the same submission on the class: this entry is not its latest."""
-    newer = BoardEntry.objects.filter(submission=OuterRef("submission"), hardware_class_id=hardware_class.pk).filter(
-        Q(finished_at__gt=OuterRef("finished_at"))
-        | Q(finished_at=OuterRef("finished_at"), run_id__gt=OuterRef("run_id"))
-    )
-    return Exists(newer)
-
-
 def _fits(track: Track) -> Q:
     """Entries whose totals fit `track`'s limits (budgets.tracks.within_limit, in SQL)."""
     condition = Q()
@@ -313,9 +302,36 @@ def _fits(track: Track) -> Q:
     return condition
 
 
-WITHHELD_Q = Q(result__invalidation__isnull=False) | Q(failed_audits__gt=0)
-LISTED_Q = ~WITHHELD_Q & Q(meets_accuracy_floor=True)
-UNDER_FLOOR_Q = ~WITHHELD_Q & Q(meets_accuracy_floor=False)
+@dataclass(frozen=True)
+class Sections:
+    """Which entries each of a board's tables holds, as conditions on the entries.
+
+    Invalidations are few and change after ingestion: their result ids are read once per
+    board (one small query), so that every condition is a plain test of an entry's columns.
+    """
+
+    invalidated: frozenset[int]
+
+    @property
+    def withheld(self) -> Q:
+        return (
+            Q(result_id__in=self.invalidated) | Q(failed_audits__gt=0) if self.invalidated else Q(failed_audits__gt=0)
+        )
+
+    @property
+    def listed(self) -> Q:
+        return ~self.withheld & Q(meets_accuracy_floor=True)
+
+    @property
+    def under_floor(self) -> Q:
+        return ~self.withheld & Q(meets_accuracy_floor=False)
+
+
+def _sections(*, benchmark: Benchmark, hardware_class: HardwareClass) -> Sections:
+    invalidated = ResultInvalidation.objects.filter(
+        result__run__hardware_class=hardware_class, result__run__submission__benchmark=benchmark
+    ).values_list("result_id", flat=True)
+    return Sections(invalidated=frozenset(invalidated))
 
 
 def board_entries(
@@ -327,8 +343,8 @@ def board_entries(
 ) -> QuerySet[BoardEntry]:
     """The entries of a board: published submissions' latest succeeded run, narrowed."""
     entries = BoardEntry.objects.filter(
-        benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk, submission__published=True
-    ).filter(~_latest(hardware_class))
+        benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk, superseded=False, submission__published=True
+    )
     if track is not None:
         entries = entries.filter(_fits(track))
     filters = filters or BoardFilters()
@@ -391,8 +407,25 @@ def _with_rank(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
 
 
 def _page_entries(entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None) -> list[BoardEntry]:
+    """The entries from `start` to `stop` in the order `sort`, with what their rows show.
+
+    Two queries: the page's keys are chosen on the narrow entries alone (sorting the
+    whole board), then only those rows are read with their joins and document parts.
+    """
     ordered = entries.order_by(*_ordering(sort))
-    return list(ordered[start:stop] if stop is not None else ordered[start:])
+    window = "rank_number" in entries.query.annotations
+    keys = ordered.values_list("pk", "rank_number") if window else ordered.values_list("pk")
+    chosen = list(keys[start:stop] if stop is not None else keys[start:])
+    if not chosen:
+        return []
+    found = {entry.pk: entry for entry in _row_queryset(BoardEntry.objects.filter(pk__in=[k[0] for k in chosen]))}
+    page = []
+    for key in chosen:
+        entry = found[key[0]]
+        if window:
+            entry.rank_number = key[1]
+        page.append(entry)
+    return page
 
 
 # ---------------------------------------------------------------------------------------
@@ -478,65 +511,72 @@ def _captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None)
 # Pareto fronts
 
 
-def _front(entries: QuerySet[BoardEntry], cost_field: str) -> list[FrontPoint]:
-    """Entries no other entry beats on both accuracy and `cost_field` (lower is better).
+def _front_keys(entries: QuerySet[BoardEntry], cost_field: str) -> list[int]:
+    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
+    order of cost.
 
     In SQL: ordered by cost, then accuracy from the best, an entry is on the front when its
     accuracy is above every accuracy before it (a window maximum over the preceding rows).
+    Only keys travel through the window; the points are read afterwards (_front_points).
     """
     order = [F(cost_field).asc(), F("accuracy").desc(), F("submission_id").asc()]
     candidates = entries.filter(**{f"{cost_field}__isnull": False, "accuracy__isnull": False}).annotate(
         best_before=Window(Max("accuracy"), order_by=order, frame=RowRange(start=None, end=-1))
     )
-    front = (
-        candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before")))
-        .order_by(*order)
-        .values(
-            "run_id",
-            "submission__name",
-            "accuracy",
-            "latency_p50_us",
-            "energy_per_inference_mj",
-            "labels",
-            "total_device_hours",
-            "total_kwh",
-        )[:FRONT_MAX_POINTS]
+    front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before"))).order_by(*order)
+    return list(front.values_list("pk", flat=True)[:FRONT_MAX_POINTS])
+
+
+def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
+    rows = BoardEntry.objects.filter(pk__in=keys).values(
+        "pk",
+        "run_id",
+        "submission__name",
+        "accuracy",
+        "latency_p50_us",
+        "energy_per_inference_mj",
+        "labels",
+        "total_device_hours",
+        "total_kwh",
     )
-    return [
-        FrontPoint(
-            run_id=point["run_id"],
-            name=point["submission__name"],
-            accuracy=point["accuracy"],
-            latency_p50_us=point["latency_p50_us"],
-            energy_per_inference_mj=point["energy_per_inference_mj"],
-            energy_label=(point["labels"] or {}).get("energy_per_inference_mj"),
-            total_device_hours=point["total_device_hours"],
-            total_kwh=point["total_kwh"],
+    return {
+        row["pk"]: FrontPoint(
+            run_id=row["run_id"],
+            name=row["submission__name"],
+            accuracy=row["accuracy"],
+            latency_p50_us=row["latency_p50_us"],
+            energy_per_inference_mj=row["energy_per_inference_mj"],
+            energy_label=(row["labels"] or {}).get("energy_per_inference_mj"),
+            total_device_hours=row["total_device_hours"],
+            total_kwh=row["total_kwh"],
         )
-        for point in front
-    ]
+        for row in rows
+    }
 
 
-def _energy_fronts(entries: QuerySet[BoardEntry]) -> list[FrontPoint]:
-    """One front per energy label (measured, estimated): they are never compared with each other."""
-    fronts: list[FrontPoint] = []
+def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[FrontPoint]]:
+    """The latency front, and one energy front per energy label (measured, estimated: they
+    are never compared with each other)."""
+    latency = _front_keys(entries, "latency_p50_us")
+    energy: list[int] = []
     for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED):
-        fronts.extend(_front(entries.filter(energy_group=ENERGY_GROUPS.index(label)), "energy_per_inference_mj"))
-    return fronts
+        energy += _front_keys(entries.filter(energy_group=ENERGY_GROUPS.index(label)), "energy_per_inference_mj")
+    points = _front_points({*latency, *energy}) if latency or energy else {}
+    return [points[key] for key in latency], [points[key] for key in energy]
 
 
 # ---------------------------------------------------------------------------------------
 # Boards
 
 
-def _baseline(*, benchmark: Benchmark, hardware_class: HardwareClass) -> BaselineRow | None:
+def _baseline(*, benchmark: Benchmark, hardware_class: HardwareClass, sections: Sections) -> BaselineRow | None:
     """The reference of the board's newest job whose result is not withheld (a withheld
     result's job is suspect: its reference is no baseline either)."""
     newest = (
         board_entries(benchmark=benchmark, hardware_class=hardware_class)
-        .filter(~WITHHELD_Q)
+        .filter(~sections.withheld)
         .select_related("run")
-        .order_by(F("finished_at").desc(nulls_last=True), "-run_id")
+        .order_by("-finished_at", "-run_id")
         .first()
     )
     if newest is None:
@@ -578,24 +618,32 @@ def leaderboard_rows(
     filters = filters or BoardFilters()
     applied = normalize_sort(sort)
     entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
+    sections = _sections(benchmark=benchmark, hardware_class=hardware_class)
     counts = entries.aggregate(
-        listed=Count("pk", filter=LISTED_Q),
-        under=Count("pk", filter=UNDER_FLOOR_Q),
-        withheld=Count("pk", filter=WITHHELD_Q),
+        listed=Count("pk", filter=sections.listed),
+        under=Count("pk", filter=sections.under_floor),
+        withheld=Count("pk", filter=sections.withheld),
     )
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     if page is not None:
         page = max(1, min(int(page), max(1, -(-counts["listed"] // page_size))))
     start = 0 if page is None else (page - 1) * page_size
-    listed_qs = _with_rank(entries.filter(LISTED_Q))
+    # In the ranking's own order a rank is a position; another order needs the window.
+    listed_qs = entries.filter(sections.listed)
+    if applied != DEFAULT_SORT:
+        listed_qs = _with_rank(listed_qs)
     # One row before the page, to know where a label group starts.
     before = 1 if start and applied.lstrip("-") in LABEL_GROUPED_SORTS else 0
     stop = None if page is None else start + page_size
-    listed = _page_entries(_row_queryset(listed_qs), sort=applied, start=start - before, stop=stop)
+    listed = _page_entries(listed_qs, sort=applied, start=start - before, stop=stop)
     previous_group = listed.pop(0).energy_group if before and listed else None
     apart_stop = None if page is None else APART_SHOWN
-    under = _page_entries(_row_queryset(entries.filter(UNDER_FLOOR_Q)), sort=applied, start=0, stop=apart_stop)
-    withheld = _page_entries(_row_queryset(entries.filter(WITHHELD_Q)), sort=applied, start=0, stop=apart_stop)
+    under = _page_entries(entries.filter(sections.under_floor), sort=applied, start=0, stop=apart_stop)
+    withheld = _page_entries(entries.filter(sections.withheld), sort=applied, start=0, stop=apart_stop)
+    if applied == DEFAULT_SORT:
+        # Measured speed-ups come first in this order: their rank is their position.
+        for position, entry in enumerate(listed, start=start + 1):
+            entry.rank_number = position
     built = _build_rows([*listed, *under, *withheld], benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
     rows, under_rows, withheld_rows = (
         built[: len(listed)],
@@ -613,7 +661,7 @@ def leaderboard_rows(
         rows=rows,
         under_floor=under_rows,
         withheld=withheld_rows,
-        baseline=_baseline(benchmark=benchmark, hardware_class=hardware_class),
+        baseline=_baseline(benchmark=benchmark, hardware_class=hardware_class, sections=sections),
         page=page,
         page_size=page_size,
         rows_total=counts["listed"],
@@ -622,9 +670,7 @@ def leaderboard_rows(
         filters=filters,
     )
     if fronts:
-        front_entries = entries.filter(LISTED_Q)
-        board.latency_front = _front(front_entries, "latency_p50_us")
-        board.energy_front = _energy_fronts(front_entries)
+        board.latency_front, board.energy_front = _fronts(entries.filter(sections.listed))
         on_latency = {point.run_id for point in board.latency_front}
         on_energy = {point.run_id for point in board.energy_front}
         for row in rows:
@@ -648,10 +694,15 @@ def board_rows_iter(
     entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
     applied = normalize_sort(sort)
     entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
-    for part in (_with_rank(entries.filter(LISTED_Q)), entries.filter(UNDER_FLOOR_Q), entries.filter(WITHHELD_Q)):
+    sections = _sections(benchmark=benchmark, hardware_class=hardware_class)
+    for part in (
+        _with_rank(entries.filter(sections.listed)),
+        entries.filter(sections.under_floor),
+        entries.filter(sections.withheld),
+    ):
         start = 0
         while True:
-            batch = _page_entries(_row_queryset(part), sort=applied, start=start, stop=start + chunk)
+            batch = _page_entries(part, sort=applied, start=start, stop=start + chunk)
             yield from _build_rows(batch, benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
             if len(batch) < chunk:
                 break
