@@ -152,3 +152,14 @@ def device_time(device_hours: Any, gpus: int = 0, cores: int = 1) -> str:
     if gpus:
         return f"{duration(number * S_PER_HOUR / gpus)} on {gpus} GPU{'s' if gpus != 1 else ''}"
     return f"{duration(number * S_PER_HOUR)} of {'one core' if cores == 1 else f'{cores} cores'}"
+
+
+def count_words(value: Any) -> str:
+    """A count as people say it: 12345 -> "12,345", 3_200_000 -> "3.2 million"."""
+    number = finite_number(value)
+    if number is None:
+        return MISSING
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(number) >= size:
+            return f"{plain_significant(number / size, 2)} {word}"
+    return f"{number:,.0f}"

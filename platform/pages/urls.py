@@ -9,4 +9,5 @@ from pages import views
 urlpatterns = [
     path("runs/<int:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/result.json", views.run_result_json, name="run-result-json"),
+    path("runs/<int:run_id>/status.json", views.run_status_json, name="run-status"),
 ]

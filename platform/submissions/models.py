@@ -74,6 +74,12 @@ class Run(models.Model):
     # Time of the last state change or progress report: the stuck-run sweeper reads it.
     updated = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The owner asked to stop a run a runner had already started; recorded so that a runner
+    # can be told (runners do not receive cancellations yet: the run goes on until then).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-created", "-id")

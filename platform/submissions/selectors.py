@@ -91,8 +91,6 @@ def run_for_viewer(*, run_id: int, viewer: AbstractBaseUser | AnonymousUser) -> 
     return run
 
 
-# Seconds between reloads of the page of a run that is not finished.
-RUN_REFRESH_S = 5
 # The run page shows at most this much of each phase's output (its end, where errors are).
 LOG_TAIL_DISPLAY_CHARS = 16384
 # Phases in the order they run; others (a future contract's) follow in name order.

@@ -175,13 +175,43 @@ def run_dispatch(*, run: Run) -> bool:
 
 
 def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
-    """Cancel a queued run; raises IllegalTransition once a runner has started it."""
+    """Cancel a queued run, or record the request to stop a running one.
+
+    A queued run is cancelled at once. A running run keeps running: the request is recorded
+    (cancel_requested_at/by) for a runner to be told, and its page says so. Raises
+    IllegalTransition for a finished run.
+    """
+    if run.state in Run.RUNNING_STATES:
+        # Conditional: a run that finished meanwhile is not asked to stop.
+        now = timezone.now()
+        asked = Run.objects.filter(pk=run.pk, state__in=Run.RUNNING_STATES, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=now, cancel_requested_by=by
+        )
+        if asked:
+            run.cancel_requested_at, run.cancel_requested_by = now, by
+            log.info("run %s: %s asked to stop it while %s", run.pk, by.get_username(), run.state)
+            return run
+        run.refresh_from_db()
+        if run.cancel_requested_at is not None and not run.is_terminal:
+            return run
     if run.state != Run.QUEUED:
-        raise IllegalTransition(f"only a queued run can be cancelled; this one is {run.state}")
+        raise IllegalTransition(f"only a queued or running run can be cancelled; this one is {run.state}")
     # The job may already wait in the runner's queue: a runner that picks it up reports
     # progress for a terminal run, which is recorded as ignored and changes nothing.
     run_transition(run=run, to_state=Run.CANCELLED, reason=f"cancelled by {by.get_username()}")
     return run
+
+
+def run_rerun(*, run: Run, by: AbstractBaseUser) -> Run:
+    """Queue the run's submission again on the run's hardware class (a new run).
+
+    Only for a finished run; a run of the same pair already in flight is returned as it is.
+    """
+    if not run.is_terminal:
+        raise IllegalTransition(f"run {run.pk} is {run.state}: it can be run again once it has finished")
+    again = run_enqueue(submission=run.submission, hardware_class=run.hardware_class)
+    log.info("run %s: %s queued it again as run %s", run.pk, by.get_username(), again.pk)
+    return again
 
 
 def run_progress_receive(*, run_id: int, attempt: int, state: str, reason: str, runner_host: str | None = None) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
         name="submission-publish",
     ),
     path("runs/<int:run_id>/cancel/", views.run_cancel_view, name="run-cancel"),
+    path("runs/<int:run_id>/rerun/", views.run_rerun_view, name="run-rerun"),
     path("runs/<int:run_id>/latencies.csv", views.run_latencies_csv, name="run-latencies"),
     path("runs/<int:run_id>/latencies.json", views.run_latencies_json, name="run-latencies-json"),
     path("runners/", views.runners_page, name="runners"),

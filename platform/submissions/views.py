@@ -22,7 +22,6 @@ from submissions.forms import PublishForm, SubmissionUploadForm
 from submissions.models import Run, Submission
 from submissions.selectors import (
     LATENCY_COLUMNS,
-    RUN_REFRESH_S,
     NoLatencySamples,
     latency_document,
     latency_rows,
@@ -34,7 +33,7 @@ from submissions.selectors import (
     submission_runs,
     submissions_of,
 )
-from submissions.services import run_cancel, submission_create
+from submissions.services import run_cancel, run_rerun, submission_create
 from submissions.state import IllegalTransition
 from submissions.uploads import (
     store_submission_tarball,
@@ -114,7 +113,6 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
             "submission": submission,
             "runs": runs,
             "can_edit": submission_can_edit(request.user, submission),
-            "refresh_s": RUN_REFRESH_S * 2 if any(not run.is_terminal for run in runs) else None,
         },
     )
 
@@ -186,11 +184,33 @@ def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     except IllegalTransition as exc:
         messages.error(request, f"The run was not cancelled: {exc}.")
     else:
-        messages.success(request, f"Run {run.pk} cancelled.")
+        if run.state == Run.CANCELLED:
+            messages.success(request, f"Run {run.pk} cancelled.")
+        else:
+            messages.success(
+                request,
+                f"Stopping run {run.pk} is requested and recorded. Runners cannot be told yet, so it goes on "
+                "until it finishes; its result stays private unless you publish it.",
+            )
     next_url = request.POST.get("next")
     if next_url == "submission":
         return redirect("submission-detail", submission_id=run.submission_id)
     return redirect(reverse("run-detail", args=[run.pk]))
+
+
+@require_POST
+@login_required
+def run_rerun_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    if not submission_can_edit(request.user, run.submission):
+        raise Http404("no such run")
+    try:
+        again = run_rerun(run=run, by=request.user)
+    except IllegalTransition as exc:
+        messages.error(request, f"The run was not queued again: {exc}.")
+        return redirect(reverse("run-detail", args=[run.pk]))
+    messages.success(request, f"Queued again as run {again.pk}.")
+    return redirect(reverse("run-detail", args=[again.pk]))
 
 
 def runners_page(request: HttpRequest) -> HttpResponse:

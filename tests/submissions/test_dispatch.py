@@ -142,8 +142,39 @@ def test_cancelling_a_queued_run_records_who_did(run, owner):
     assert run.transitions.get().reason == "cancelled by ada"
 
 
-def test_a_started_run_cannot_be_cancelled(run, owner):
+def test_cancelling_a_started_run_records_the_request_and_leaves_it_running(run, owner):
     services.run_progress_receive(run_id=run.pk, attempt=1, state="staging", reason="loading")
     run.refresh_from_db()
-    with pytest.raises(IllegalTransition, match="only a queued run"):
+    run_cancel(run=run, by=owner)
+    run.refresh_from_db()
+    assert run.state == "staging"
+    assert run.cancel_requested_at is not None and run.cancel_requested_by == owner
+    # Asking twice changes nothing; a finished run cannot be cancelled.
+    first = run.cancel_requested_at
+    run_cancel(run=run, by=owner)
+    run.refresh_from_db()
+    assert run.cancel_requested_at == first
+    services.run_progress_receive(run_id=run.pk, attempt=1, state="measuring", reason="timing")
+    run.refresh_from_db()
+    assert run.state == "measuring"
+
+
+def test_a_finished_run_cannot_be_cancelled(run, owner):
+    run_cancel(run=run, by=owner)
+    run.refresh_from_db()
+    with pytest.raises(IllegalTransition, match="only a queued or running run"):
         run_cancel(run=run, by=owner)
+
+
+def test_a_finished_run_is_queued_again_as_a_new_run_and_a_running_one_is_not(run, owner, no_dispatch):
+    from submissions.services import run_rerun
+
+    with pytest.raises(IllegalTransition, match="once it has finished"):
+        run_rerun(run=run, by=owner)
+    run_cancel(run=run, by=owner)
+    run.refresh_from_db()
+    again = run_rerun(run=run, by=owner)
+    assert again.pk != run.pk and again.state == "queued"
+    assert (again.submission_id, again.hardware_class_id) == (run.submission_id, run.hardware_class_id)
+    # A second click while the new run is in flight returns the same run.
+    assert run_rerun(run=run, by=owner).pk == again.pk

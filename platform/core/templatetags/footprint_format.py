@@ -60,3 +60,13 @@ def device_time(device_hours: Any, hardware_class: Any, declared: bool = False) 
     return formatting.device_time(
         device_hours, getattr(hardware_class, "gpus", 0) or 0, getattr(hardware_class, "cores", 1) or 1
     )
+
+
+register.filter("intword_plain", formatting.count_words)
+
+
+@register.inclusion_tag("includes/figure_label.html")
+def figure_label_of(figure: Any) -> dict[str, str | None]:
+    """The label of a Figure when it is not "measured" (estimated, declared); nothing for None."""
+    label = getattr(figure, "label", None)
+    return {"label": label if label and label != "measured" else None}
