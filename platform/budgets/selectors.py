@@ -22,6 +22,7 @@ from budgets.costs import (
     Co2e,
     SearchCost,
     co2e_for,
+    method_with_declared_search,
     search_cost_for_result,
     search_cost_from,
 )
@@ -272,7 +273,8 @@ def result_budget(*, result: Result, tracks: Sequence[Track] | None = None) -> R
     figures = list(result.figures.all())
     hardware_class = result.run.hardware_class
     document = result.document if isinstance(result.document, Mapping) else {}
-    method = document.get("method") if isinstance(document.get("method"), Mapping) else {}
+    method = method_with_declared_search(document.get("method"), result.run.submission.declared_search)
+    method = method if isinstance(method, Mapping) else {}
     cost = search_cost_from(figures=figures, gpus=hardware_class.gpus, method=method)
     if tracks is None:
         tracks = tracks_for_benchmark(benchmark=result.run.submission.benchmark_id)
@@ -354,7 +356,7 @@ def result_budgets(*, results: Sequence[Result], tracks: Sequence[Track]) -> dic
     """
     results = list(results)
     if results:
-        prefetch_related_objects(results, "figures", "run__hardware_class")
+        prefetch_related_objects(results, "figures", "run__hardware_class", "run__submission")
     ordered = tracks_in_order(tracks)
     budgets = {}
     for result in results:

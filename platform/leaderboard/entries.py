@@ -9,15 +9,15 @@ rewrites an entry: a result does not change once stored.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from benchmarks.models import Benchmark, HardwareClass
-from budgets.costs import search_cost_from
+from budgets.costs import method_with_declared_search, search_cost_from
 from leaderboard.models import BoardEntry
 from submissions.audits import failed_audits
 from submissions.flags import result_flag_notes
-from submissions.models import Audit, Figure, Result, Run
+from submissions.models import Audit, Figure, Result, Run, Submission
 
 # Row attribute -> (figure name, unit) of the submission's figures.
 ROW_FIGURES: dict[str, tuple[str, str]] = {
@@ -164,6 +164,8 @@ def entry_for(result: Result, *, method: object, gpus: int) -> BoardEntry:
         total_kwh=cost.total_kwh,
         has_declared=cost.has_declared,
         gpus=gpus,
+        published=run.submission.published,
+        rank_speedup=values.get("speedup") if labels.get("speedup") == Figure.Label.MEASURED else None,
         **values,
     )
 
@@ -188,13 +190,25 @@ def _supersede(*, submission_ids: set[int], hardware_class: HardwareClass) -> No
     ).filter(Exists(newer)).update(superseded=True)
 
 
+# Results get their ids when stored and are stored one transaction each: a result without an
+# entry is one of the newest. Transactions may commit out of id order, so the check looks this
+# many ids back from the newest entry, not only past it.
+RECHECK_IDS = 1000
+
+
 def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> int:
     """Write the entries of the board's succeeded results that have none; how many were written.
 
-    One query when none is missing. Two readers may write the same entry at once: the
-    second insert is ignored (the entry is the same, read from the same rows).
+    Two small queries when none is missing (the newest entry, then the results since it).
+    Two readers may write the same entry at once: the second insert is ignored (the entry is
+    the same, read from the same rows).
     """
+    newest = BoardEntry.objects.filter(benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk).aggregate(
+        newest=Max("result_id")
+    )["newest"]
     missing = _missing(benchmark=benchmark, hardware_class=hardware_class)
+    if newest is not None:
+        missing = missing.filter(pk__gt=newest - RECHECK_IDS)
     written = 0
     while True:
         batch = list(
@@ -209,8 +223,25 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
         )
         if not batch:
             return written
-        entries = [entry_for(result, method=result.method_json, gpus=hardware_class.gpus) for result in batch]
+        entries = [
+            entry_for(
+                result,
+                method=method_with_declared_search(result.method_json, result.run.submission.declared_search),
+                gpus=hardware_class.gpus,
+            )
+            for result in batch
+        ]
         with transaction.atomic():
+            # Locked while their entries are written: a concurrent publish or withdraw waits,
+            # and its trigger then sees these entries (leaderboard/0002).
+            submission_ids = {entry.submission_id for entry in entries}
+            published = dict(
+                Submission.objects.select_for_update(no_key=True)
+                .filter(pk__in=submission_ids)
+                .values_list("pk", "published")
+            )
+            for entry in entries:
+                entry.published = published[entry.submission_id]
             BoardEntry.objects.bulk_create(entries, ignore_conflicts=True)
             _supersede(submission_ids={entry.submission_id for entry in entries}, hardware_class=hardware_class)
         written += len(entries)

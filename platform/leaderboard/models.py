@@ -2,10 +2,13 @@
 
 A result never changes once stored (its figures, audits and document are written once, at
 ingestion), so what a board needs of it is read once into a BoardEntry
-(leaderboard.entries) and the board is then one query in page size whatever the number
-of results. What can change after ingestion is read live, never copied here: whether the
-submission is published, an operator's invalidation, the budget tracks' limits, and which
-run of a submission is its latest.
+(leaderboard.entries), and a board's filters, order and counts read one table.
+
+What can change after ingestion: whether the submission is published is copied here and
+kept in step by the database itself (a trigger on submissions_submission, migration
+leaderboard/0002), whoever changes it (a page, the admin, the API, a bulk update); which run
+of a submission is its latest is marked when the newer entry is written; an operator's
+invalidation and the tracks' limits are read live.
 """
 
 from __future__ import annotations
@@ -61,34 +64,56 @@ class BoardEntry(models.Model):
     total_kwh = models.FloatField(null=True)
     has_declared = models.BooleanField()
     gpus = models.PositiveSmallIntegerField()
+    # The submission's `published`, kept in step by a trigger (see the module's docstring).
+    published = models.BooleanField()
+    # The measured speed-up, None when it is not measured: the ranking's first key after
+    # speedup_measured, so that an index holds the ranking's order.
+    rank_speedup = models.FloatField(null=True)
     # A newer succeeded run of the same submission on the same class has an entry: this one
     # is off its boards. Set when that entry is written (leaderboard.entries.entries_ensure).
     superseded = models.BooleanField(default=False)
 
     class Meta:
+        # Every index covers the board's entries only (not superseded, published).
         indexes = (
             models.Index(fields=("submission", "hardware_class_id", "finished_at"), name="entry_submission_runs"),
+            # The newest entry of a board: where the check for results without one starts.
+            models.Index(fields=("benchmark_id", "hardware_class_id", "result"), name="entry_board_results"),
+            # The ranking in its own order: a page of it is read from the index.
             models.Index(
-                fields=("benchmark_id", "hardware_class_id", "finished_at"),
-                condition=models.Q(superseded=False),
-                name="entry_board_latest",
+                fields=(
+                    "benchmark_id",
+                    "hardware_class_id",
+                    "-speedup_measured",
+                    "-rank_speedup",
+                    "-accuracy",
+                    "finished_at",
+                    "submission",
+                ),
+                condition=models.Q(superseded=False, published=True, failed_audits=0, meets_accuracy_floor=True),
+                name="entry_board_ranking",
             ),
             # The tables listed apart are small: found without reading the whole board.
             models.Index(
                 fields=("benchmark_id", "hardware_class_id"),
-                condition=models.Q(superseded=False)
+                condition=models.Q(superseded=False, published=True)
                 & (models.Q(meets_accuracy_floor=False) | models.Q(failed_audits__gt=0)),
                 name="entry_board_apart",
             ),
+            models.Index(
+                fields=("benchmark_id", "hardware_class_id", "finished_at"),
+                condition=models.Q(superseded=False, published=True),
+                name="entry_board_latest",
+            ),
             # The Pareto fronts walk the board in order of cost.
             models.Index(
-                fields=("benchmark_id", "hardware_class_id", "latency_p50_us"),
-                condition=models.Q(superseded=False),
+                fields=("benchmark_id", "hardware_class_id", "latency_p50_us", "-accuracy"),
+                condition=models.Q(superseded=False, published=True, failed_audits=0, meets_accuracy_floor=True),
                 name="entry_board_latency",
             ),
             models.Index(
-                fields=("benchmark_id", "hardware_class_id", "energy_group", "energy_per_inference_mj"),
-                condition=models.Q(superseded=False),
+                fields=("benchmark_id", "hardware_class_id", "energy_group", "energy_per_inference_mj", "-accuracy"),
+                condition=models.Q(superseded=False, published=True, failed_audits=0, meets_accuracy_floor=True),
                 name="entry_board_energy",
             ),
         )

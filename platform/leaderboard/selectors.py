@@ -18,11 +18,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     F,
-    Max,
     Prefetch,
     Q,
     QuerySet,
@@ -31,12 +31,12 @@ from django.db.models import (
     Window,
     prefetch_related_objects,
 )
-from django.db.models.expressions import OrderBy, RowRange
+from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 
 from benchmarks.models import Benchmark, HardwareClass
-from budgets.costs import SearchCost, search_cost_from
+from budgets.costs import SearchCost, method_with_declared_search, search_cost_from
 from budgets.models import Track
 from budgets.selectors import RowBudget, track_from_slug, tracks_for_benchmark
 from budgets.tracks import LIMIT_RELATIVE_TOLERANCE, track_for
@@ -307,31 +307,35 @@ class Sections:
     """Which entries each of a board's tables holds, as conditions on the entries.
 
     Invalidations are few and change after ingestion: their result ids are read once per
-    board (one small query), so that every condition is a plain test of an entry's columns.
+    board read (one small query), so that every condition is a test of an entry's columns.
     """
 
     invalidated: frozenset[int]
 
     @property
     def withheld(self) -> Q:
-        return (
-            Q(result_id__in=self.invalidated) | Q(failed_audits__gt=0) if self.invalidated else Q(failed_audits__gt=0)
-        )
+        failed = Q(failed_audits__gt=0)
+        return Q(result_id__in=self.invalidated) | failed if self.invalidated else failed
+
+    @property
+    def _kept(self) -> Q:
+        # failed_audits=0 rather than "not > 0": the condition of the board's partial indexes.
+        kept = Q(failed_audits=0)
+        return kept & ~Q(result_id__in=self.invalidated) if self.invalidated else kept
 
     @property
     def listed(self) -> Q:
-        return ~self.withheld & Q(meets_accuracy_floor=True)
+        return self._kept & Q(meets_accuracy_floor=True)
 
     @property
     def under_floor(self) -> Q:
-        return ~self.withheld & Q(meets_accuracy_floor=False)
+        return self._kept & Q(meets_accuracy_floor=False)
 
 
 def _sections(*, benchmark: Benchmark, hardware_class: HardwareClass) -> Sections:
-    invalidated = ResultInvalidation.objects.filter(
-        result__run__hardware_class=hardware_class, result__run__submission__benchmark=benchmark
-    ).values_list("result_id", flat=True)
-    return Sections(invalidated=frozenset(invalidated))
+    # Every invalidation, whatever its board: operators' decisions are few, and narrowing them
+    # to the board would cost a join.
+    return Sections(invalidated=frozenset(ResultInvalidation.objects.values_list("result_id", flat=True)))
 
 
 def board_entries(
@@ -343,7 +347,7 @@ def board_entries(
 ) -> QuerySet[BoardEntry]:
     """The entries of a board: published submissions' latest succeeded run, narrowed."""
     entries = BoardEntry.objects.filter(
-        benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk, superseded=False, submission__published=True
+        benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk, superseded=False, published=True
     )
     if track is not None:
         entries = entries.filter(_fits(track))
@@ -358,12 +362,14 @@ def board_entries(
 
 
 def _default_order() -> list[OrderBy]:
-    # Measured speed-ups first, largest first; then accuracy; then who got there first.
+    # Measured speed-ups first, largest first; then accuracy; then who got there first. The
+    # index entry_board_ranking holds this order (rank_speedup is None exactly when the
+    # speed-up is not measured, and a succeeded result always has an accuracy).
     return [
         F("speedup_measured").desc(),
-        Case(When(speedup_measured=True, then=F("speedup"))).desc(nulls_last=True),
-        F("accuracy").desc(nulls_last=True),
-        F("finished_at").asc(nulls_last=True),
+        F("rank_speedup").desc(),
+        F("accuracy").desc(),
+        F("finished_at").asc(),
         F("submission_id").asc(),
     ]
 
@@ -485,7 +491,9 @@ def _build_rows(
         rank = getattr(entry, "rank_number", None)
         row.rank = rank if standing.standing == Standing.RANKED else None
         cost: SearchCost = search_cost_from(
-            figures=figures.values(), gpus=hardware_class.gpus, method=entry.method_json
+            figures=figures.values(),
+            gpus=hardware_class.gpus,
+            method=method_with_declared_search(entry.method_json, submission.declared_search),
         )
         row.budget = RowBudget(cost=cost, track=track_for(cost=cost, tracks=tracks))  # type: ignore[arg-type]
         rows.append(row)
@@ -511,20 +519,49 @@ def _captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None)
 # Pareto fronts
 
 
-def _front_keys(entries: QuerySet[BoardEntry], cost_field: str) -> list[int]:
-    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
-    order of cost.
+def _front_keys(entries: QuerySet[BoardEntry]) -> tuple[list[int], list[int]]:
+    """Entries no other entry beats on both accuracy and cost (lower is better): (on the
+    latency front, on an energy front), each in order of cost.
 
-    In SQL: ordered by cost, then accuracy from the best, an entry is on the front when its
-    accuracy is above every accuracy before it (a window maximum over the preceding rows).
-    Only keys travel through the window; the points are read afterwards (_front_points).
+    In SQL, one pass over the board: ordered by cost, then accuracy from the best, an entry
+    is on a front when its accuracy is above every accuracy before it (a window maximum over
+    the preceding rows). Measured and estimated energies are partitions of their own: they
+    are never compared with each other. Only keys travel through the windows.
     """
-    order = [F(cost_field).asc(), F("accuracy").desc(), F("submission_id").asc()]
-    candidates = entries.filter(**{f"{cost_field}__isnull": False, "accuracy__isnull": False}).annotate(
-        best_before=Window(Max("accuracy"), order_by=order, frame=RowRange(start=None, end=-1))
+    board = entries.filter(accuracy__isnull=False).annotate(
+        front_key=F("pk"),
+        front_accuracy=F("accuracy"),
+        front_latency=F("latency_p50_us"),
+        front_energy=F("energy_per_inference_mj"),
+        front_group=F("energy_group"),
+        front_submission=F("submission_id"),
     )
-    front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before"))).order_by(*order)
-    return list(front.values_list("pk", flat=True)[:FRONT_MAX_POINTS])
+    sql, params = board.values(
+        "front_key", "front_accuracy", "front_latency", "front_energy", "front_group", "front_submission"
+    ).query.sql_with_params()
+    # Nulls sort last, so an entry with the cost is preceded only by entries with it.
+    query = f"""
+        SELECT front_key, on_latency, on_energy, front_latency, front_energy FROM (
+            SELECT front_key, front_latency, front_energy,
+                front_latency IS NOT NULL AND front_accuracy > COALESCE(MAX(front_accuracy) OVER (
+                    ORDER BY front_latency ASC NULLS LAST, front_accuracy DESC, front_submission
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) AS on_latency,
+                front_energy IS NOT NULL AND front_group IN (%s, %s)
+                AND front_accuracy > COALESCE(MAX(front_accuracy) OVER (
+                    PARTITION BY front_group
+                    ORDER BY front_energy ASC NULLS LAST, front_accuracy DESC, front_submission
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) AS on_energy
+            FROM ({sql}) board
+        ) fronts
+        WHERE on_latency OR on_energy
+    """  # noqa: S608 - the inner query is the ORM's, with its parameters
+    measured, estimated = (ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED))
+    with connection.cursor() as cursor:
+        cursor.execute(query, [measured, estimated, *params])
+        rows = cursor.fetchall()
+    latency = sorted((row for row in rows if row[1]), key=lambda row: row[3])[:FRONT_MAX_POINTS]
+    energy = sorted((row for row in rows if row[2]), key=lambda row: row[4])[:FRONT_MAX_POINTS]
+    return [row[0] for row in latency], [row[0] for row in energy]
 
 
 def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
@@ -557,10 +594,7 @@ def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
 def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[FrontPoint]]:
     """The latency front, and one energy front per energy label (measured, estimated: they
     are never compared with each other)."""
-    latency = _front_keys(entries, "latency_p50_us")
-    energy: list[int] = []
-    for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED):
-        energy += _front_keys(entries.filter(energy_group=ENERGY_GROUPS.index(label)), "energy_per_inference_mj")
+    latency, energy = _front_keys(entries)
     points = _front_points({*latency, *energy}) if latency or energy else {}
     return [points[key] for key in latency], [points[key] for key in energy]
 
