@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
@@ -18,10 +19,16 @@ class Submission(models.Model):
         STANDARD = "standard", "standard runtime (closed)"
         OWN = "own", "own runtime (open)"
 
+    # A page shows the description whole: an 870 KB one made a 1.45 MB page.
+    DESCRIPTION_MAX_CHARS = 5000
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_CHARS)])
+    # An off-platform search declared on the upload form, in method.json's `search` form
+    # (docs/search-cost.md); used when the method's own method.json declares none. None: none.
+    declared_search = models.JSONField(null=True, blank=True)
     division = models.CharField(max_length=16, choices=Division.choices)
     image_id = models.CharField(max_length=71, help_text="sha256:<hex> of the image config")
     tarball_sha256 = models.CharField(max_length=64, db_index=True)

@@ -59,11 +59,19 @@ def submission_create(
     size_bytes: int,
     image_id: str,
     published: bool = False,
+    hardware_classes: list[HardwareClass] | None = None,
+    declared_search: dict[str, Any] | None = None,
 ) -> Submission:
-    """Record an inspected, stored tarball as a submission and queue a run on every active
-    hardware class. The caller (upload view, seed_demo) checked the tarball already."""
+    """Record an inspected, stored tarball as a submission and queue a run on each of
+    `hardware_classes` (None: every active class; inactive ones are skipped). The caller
+    (upload view, seed_demo) checked the tarball already. `declared_search`: an off-platform
+    search declared on upload, in method.json's `search` form."""
     if division not in (Submission.Division.STANDARD, Submission.Division.OWN):
         raise ValueError(f"unknown division {division!r}; expected 'standard' or 'own'")
+    if len(description) > Submission.DESCRIPTION_MAX_CHARS:
+        raise ValueError(
+            f"the description has {len(description)} characters; at most {Submission.DESCRIPTION_MAX_CHARS} are kept"
+        )
     with transaction.atomic():
         submission = Submission.objects.create(
             owner=owner,
@@ -76,8 +84,12 @@ def submission_create(
             tarball_path=tarball_path,
             tarball_size_bytes=size_bytes,
             published=published,
+            declared_search=declared_search,
         )
-        for hardware_class in HardwareClass.objects.filter(active=True):
+        classes = HardwareClass.objects.filter(active=True)
+        if hardware_classes is not None:
+            classes = classes.filter(pk__in=[hardware_class.pk for hardware_class in hardware_classes])
+        for hardware_class in classes:
             run_enqueue(submission=submission, hardware_class=hardware_class)
     return submission
 

@@ -9,7 +9,6 @@ from footprint.views import signup
 from submissions import views
 
 urlpatterns = [
-    path("submissions/new/", views.submission_new, name="submission-new"),
     path("submissions/<int:submission_id>/", views.submission_detail, name="submission-detail"),
     path(
         "submissions/<int:submission_id>/publish/",

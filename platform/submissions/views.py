@@ -1,6 +1,7 @@
-"""Pages of submissions: upload, submission, raw latencies, runners; publish and cancel actions.
+"""Pages of submissions: submission, raw latencies, runners; publish, cancel and re-run actions.
 
-The run page, which shows a result with its budget, is pages.views.run_page."""
+The run page, which shows a result with its budget, and the submit page, which links a
+paper, are in pages.views."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from benchmarks.selectors import runners_for_unknown_classes
 from core.downloads import csv_download, json_download
-from footprint.storage import footprint_storage
-from submissions.forms import PublishForm, SubmissionUploadForm
+from submissions.forms import PublishForm
 from submissions.models import Run, Submission
 from submissions.selectors import (
     LATENCY_COLUMNS,
@@ -33,66 +32,10 @@ from submissions.selectors import (
     submission_runs,
     submissions_of,
 )
-from submissions.services import run_cancel, run_rerun, submission_create
+from submissions.services import run_cancel, run_rerun
 from submissions.state import IllegalTransition
-from submissions.uploads import (
-    store_submission_tarball,
-    upload_rejection,
-    use_capped_upload_handler,
-)
 
 log = logging.getLogger(__name__)
-
-
-def _discard_uploads(request: HttpRequest) -> None:
-    # Closing a temporary upload deletes its file: a refused tarball leaves nothing behind.
-    for uploaded in request.FILES.values():
-        uploaded.close()
-
-
-@csrf_exempt
-@login_required
-def submission_new(request: HttpRequest) -> HttpResponse:
-    # The capped handler must be in place before anything reads the body, and the CSRF
-    # middleware reads it; so CSRF is checked inside, once the handler is set.
-    use_capped_upload_handler(request)
-    return _submission_new(request)
-
-
-@csrf_protect
-def _submission_new(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return render(request, "submissions/submission_new.html", {"form": SubmissionUploadForm()})
-    form = SubmissionUploadForm(request.POST, request.FILES, upload_rejection=upload_rejection(request))
-    if not form.is_valid():
-        _discard_uploads(request)
-        return render(request, "submissions/submission_new.html", {"form": form}, status=400)
-    assert form.image is not None  # set by a valid form's clean_tarball
-    stored = store_submission_tarball(form.cleaned_data["tarball"])
-    try:
-        submission = submission_create(
-            owner=request.user,
-            benchmark=form.cleaned_data["benchmark"],
-            name=form.cleaned_data["name"],
-            description=form.cleaned_data["description"],
-            division=form.cleaned_data["division"],
-            tarball_path=stored.path_relative,
-            tarball_sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            image_id=form.image.image_id,
-        )
-    except Exception:
-        # No row points to the file: remove it rather than leave an orphan in storage.
-        footprint_storage().delete(stored.path_relative)
-        raise
-    runs = submission.runs.count()
-    messages.success(
-        request,
-        f"Uploaded image {form.image.image_id[:19]}; {runs} run{'s' if runs != 1 else ''} queued."
-        if runs
-        else "Uploaded. No hardware class is active, so no run is queued yet.",
-    )
-    return redirect("submission-detail", submission_id=submission.pk)
 
 
 def _visible_submission(request: HttpRequest, submission_id: int) -> Submission:
