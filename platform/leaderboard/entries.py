@@ -17,7 +17,7 @@ from budgets.costs import method_with_declared_search, search_cost_from
 from leaderboard.models import BoardEntry
 from submissions.audits import failed_audits
 from submissions.flags import result_flag_notes
-from submissions.models import Audit, Figure, Result, Run, Submission
+from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, Submission
 
 # Row attribute -> (figure name, unit) of the submission's figures.
 ROW_FIGURES: dict[str, tuple[str, str]] = {
@@ -144,7 +144,7 @@ def entry_for(result: Result, *, method: object, gpus: int) -> BoardEntry:
         flags.append(SMALLER_NOT_FASTER)
     if cost.has_declared or Figure.Label.DECLARED in labels.values():
         flags.append(Figure.Label.DECLARED)
-    if Figure.Label.ESTIMATED in labels.values():
+    if Figure.Label.ESTIMATED in labels.values() or Figure.Label.ESTIMATED in cost.energy_labels:
         flags.append(Figure.Label.ESTIMATED)
     return BoardEntry(
         result=result,
@@ -232,16 +232,22 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
             for result in batch
         ]
         with transaction.atomic():
-            # Locked while their entries are written: a concurrent publish or withdraw waits,
-            # and its trigger then sees these entries (leaderboard/0002).
+            # Locked while their entries are written: a concurrent publish, withdrawal or
+            # invalidation waits, and its trigger then sees these entries (leaderboard/0002).
             submission_ids = {entry.submission_id for entry in entries}
+            result_ids = [entry.result_id for entry in entries]
             published = dict(
                 Submission.objects.select_for_update(no_key=True)
                 .filter(pk__in=submission_ids)
                 .values_list("pk", "published")
             )
+            list(Result.objects.select_for_update().filter(pk__in=result_ids).values_list("pk", flat=True))
+            invalidated = set(
+                ResultInvalidation.objects.filter(result_id__in=result_ids).values_list("result_id", flat=True)
+            )
             for entry in entries:
                 entry.published = published[entry.submission_id]
+                entry.invalidated = entry.result_id in invalidated
             BoardEntry.objects.bulk_create(entries, ignore_conflicts=True)
             _supersede(submission_ids={entry.submission_id for entry in entries}, hardware_class=hardware_class)
         written += len(entries)

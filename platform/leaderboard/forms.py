@@ -38,8 +38,9 @@ class BoardFilterForm(forms.Form):
         self.fields["hardware_class"].choices = [(name, name) for name in sorted(names)]
         self.fields["hardware_class"].initial = hardware_class.name
         self.fields["track"].choices = [("", "the default board"), *((t.slug, t.name) for t in tracks)]
-        papers = Paper.objects.filter(submissions__benchmark=benchmark).distinct().order_by("title")
-        self.fields["paper"].choices = [("", "any paper or none"), *((p.slug, p.title) for p in papers)]
+        # Every paper: they are few, and narrowing them to the benchmark's would read its submissions.
+        papers = Paper.objects.order_by("title").values_list("slug", "title")
+        self.fields["paper"].choices = [("", "any paper or none"), *papers]
 
     def cleaned(self) -> dict[str, Any]:
         """The valid values; an invalid field counts as not given."""

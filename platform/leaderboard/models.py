@@ -4,11 +4,11 @@ A result never changes once stored (its figures, audits and document are written
 ingestion), so what a board needs of it is read once into a BoardEntry
 (leaderboard.entries), and a board's filters, order and counts read one table.
 
-What can change after ingestion: whether the submission is published is copied here and
-kept in step by the database itself (a trigger on submissions_submission, migration
-leaderboard/0002), whoever changes it (a page, the admin, the API, a bulk update); which run
-of a submission is its latest is marked when the newer entry is written; an operator's
-invalidation and the tracks' limits are read live.
+What can change after ingestion: whether the submission is published, and an operator's
+invalidation, are copied here and kept in step by the database itself (triggers on
+submissions_submission and submissions_resultinvalidation, migration leaderboard/0002),
+whoever changes them (a page, the admin, the API, a bulk update); which run of a submission
+is its latest is marked when the newer entry is written; the tracks' limits are read live.
 """
 
 from __future__ import annotations
@@ -16,6 +16,21 @@ from __future__ import annotations
 from django.db import models
 
 from submissions.models import Result, Run, Submission
+
+# Conditions of an entry that is neither invalidated nor failed an audit.
+KEPT = {"invalidated": False, "failed_audits": 0}
+# A board in the ranking's order (leaderboard.selectors._default_order).
+RANKING_ORDER = (
+    "benchmark_id",
+    "hardware_class_id",
+    "-speedup_measured",
+    "-rank_speedup",
+    "-accuracy",
+    "finished_at",
+    "submission",
+)
+# What the board's filters and keys read, held in its indexes.
+FILTERED = ("result", "division", "flag_names", "total_device_hours", "total_kwh")
 
 
 class BoardEntry(models.Model):
@@ -64,8 +79,10 @@ class BoardEntry(models.Model):
     total_kwh = models.FloatField(null=True)
     has_declared = models.BooleanField()
     gpus = models.PositiveSmallIntegerField()
-    # The submission's `published`, kept in step by a trigger (see the module's docstring).
+    # The submission's `published` and whether an operator invalidated the result, kept in
+    # step by triggers (see the module's docstring).
     published = models.BooleanField()
+    invalidated = models.BooleanField(default=False)
     # The measured speed-up, None when it is not measured: the ranking's first key after
     # speedup_measured, so that an index holds the ranking's order.
     rank_speedup = models.FloatField(null=True)
@@ -74,46 +91,49 @@ class BoardEntry(models.Model):
     superseded = models.BooleanField(default=False)
 
     class Meta:
-        # Every index covers the board's entries only (not superseded, published).
+        # The board's indexes cover its entries only (not superseded, published), each holding
+        # what a filter reads (division, flags, totals), so that a board is read from them.
         indexes = (
             models.Index(fields=("submission", "hardware_class_id", "finished_at"), name="entry_submission_runs"),
             # The newest entry of a board: where the check for results without one starts.
             models.Index(fields=("benchmark_id", "hardware_class_id", "result"), name="entry_board_results"),
             # The ranking in its own order: a page of it is read from the index.
             models.Index(
-                fields=(
-                    "benchmark_id",
-                    "hardware_class_id",
-                    "-speedup_measured",
-                    "-rank_speedup",
-                    "-accuracy",
-                    "finished_at",
-                    "submission",
-                ),
-                condition=models.Q(superseded=False, published=True, failed_audits=0, meets_accuracy_floor=True),
+                fields=RANKING_ORDER,
+                include=FILTERED,
+                condition=models.Q(superseded=False, published=True, **KEPT, meets_accuracy_floor=True),
                 name="entry_board_ranking",
             ),
-            # The tables listed apart are small: found without reading the whole board.
+            # The tables listed apart, in the same order.
             models.Index(
-                fields=("benchmark_id", "hardware_class_id"),
+                fields=RANKING_ORDER,
+                include=FILTERED,
+                condition=models.Q(superseded=False, published=True, **KEPT, meets_accuracy_floor=False),
+                name="entry_board_under_floor",
+            ),
+            models.Index(
+                fields=RANKING_ORDER,
+                include=FILTERED,
                 condition=models.Q(superseded=False, published=True)
-                & (models.Q(meets_accuracy_floor=False) | models.Q(failed_audits__gt=0)),
-                name="entry_board_apart",
+                & (models.Q(invalidated=True) | models.Q(failed_audits__gt=0)),
+                name="entry_board_withheld",
             ),
             models.Index(
                 fields=("benchmark_id", "hardware_class_id", "finished_at"),
                 condition=models.Q(superseded=False, published=True),
                 name="entry_board_latest",
             ),
-            # The Pareto fronts walk the board in order of cost.
+            # The Pareto fronts walk the ranking's entries in order of cost.
             models.Index(
                 fields=("benchmark_id", "hardware_class_id", "latency_p50_us", "-accuracy"),
-                condition=models.Q(superseded=False, published=True, failed_audits=0, meets_accuracy_floor=True),
+                include=FILTERED,
+                condition=models.Q(superseded=False, published=True, **KEPT, meets_accuracy_floor=True),
                 name="entry_board_latency",
             ),
             models.Index(
                 fields=("benchmark_id", "hardware_class_id", "energy_group", "energy_per_inference_mj", "-accuracy"),
-                condition=models.Q(superseded=False, published=True, failed_audits=0, meets_accuracy_floor=True),
+                include=FILTERED,
+                condition=models.Q(superseded=False, published=True, **KEPT, meets_accuracy_floor=True),
                 name="entry_board_energy",
             ),
         )

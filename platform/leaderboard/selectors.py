@@ -18,11 +18,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
     F,
+    Max,
     Prefetch,
     Q,
     QuerySet,
@@ -31,7 +31,7 @@ from django.db.models import (
     Window,
     prefetch_related_objects,
 )
-from django.db.models.expressions import OrderBy
+from django.db.models.expressions import OrderBy, RowRange
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 
@@ -302,40 +302,12 @@ def _fits(track: Track) -> Q:
     return condition
 
 
-@dataclass(frozen=True)
-class Sections:
-    """Which entries each of a board's tables holds, as conditions on the entries.
-
-    Invalidations are few and change after ingestion: their result ids are read once per
-    board read (one small query), so that every condition is a test of an entry's columns.
-    """
-
-    invalidated: frozenset[int]
-
-    @property
-    def withheld(self) -> Q:
-        failed = Q(failed_audits__gt=0)
-        return Q(result_id__in=self.invalidated) | failed if self.invalidated else failed
-
-    @property
-    def _kept(self) -> Q:
-        # failed_audits=0 rather than "not > 0": the condition of the board's partial indexes.
-        kept = Q(failed_audits=0)
-        return kept & ~Q(result_id__in=self.invalidated) if self.invalidated else kept
-
-    @property
-    def listed(self) -> Q:
-        return self._kept & Q(meets_accuracy_floor=True)
-
-    @property
-    def under_floor(self) -> Q:
-        return self._kept & Q(meets_accuracy_floor=False)
-
-
-def _sections(*, benchmark: Benchmark, hardware_class: HardwareClass) -> Sections:
-    # Every invalidation, whatever its board: operators' decisions are few, and narrowing them
-    # to the board would cost a join.
-    return Sections(invalidated=frozenset(ResultInvalidation.objects.values_list("result_id", flat=True)))
+# Which entries each of a board's tables holds: withheld (an operator invalidated it, or an
+# audit failed), listed (the ranking) and under the floor. Each is a test of the entry's own
+# columns, the conditions of the board's partial indexes (leaderboard.models).
+WITHHELD_ENTRIES = Q(invalidated=True) | Q(failed_audits__gt=0)
+LISTED_ENTRIES = Q(invalidated=False, failed_audits=0, meets_accuracy_floor=True)
+UNDER_FLOOR_ENTRIES = Q(invalidated=False, failed_audits=0, meets_accuracy_floor=False)
 
 
 def board_entries(
@@ -519,49 +491,26 @@ def _captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None)
 # Pareto fronts
 
 
-def _front_keys(entries: QuerySet[BoardEntry]) -> tuple[list[int], list[int]]:
-    """Entries no other entry beats on both accuracy and cost (lower is better): (on the
-    latency front, on an energy front), each in order of cost.
+def _front_keys(entries: QuerySet[BoardEntry], cost_field: str, *, partition: bool = False) -> list[int]:
+    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
+    order of cost; with `partition`, one front per energy group (measured and estimated
+    energies are never compared with each other).
 
-    In SQL, one pass over the board: ordered by cost, then accuracy from the best, an entry
-    is on a front when its accuracy is above every accuracy before it (a window maximum over
-    the preceding rows). Measured and estimated energies are partitions of their own: they
-    are never compared with each other. Only keys travel through the windows.
+    In SQL, one pass in the order of the board's index on the cost: an entry is on the front
+    when its accuracy is above every accuracy before it (a window maximum over the preceding
+    rows). Only keys travel through the window; the points are read afterwards.
     """
-    board = entries.filter(accuracy__isnull=False).annotate(
-        front_key=F("pk"),
-        front_accuracy=F("accuracy"),
-        front_latency=F("latency_p50_us"),
-        front_energy=F("energy_per_inference_mj"),
-        front_group=F("energy_group"),
-        front_submission=F("submission_id"),
+    order = [F(cost_field).asc(), F("accuracy").desc()]
+    candidates = entries.filter(**{f"{cost_field}__isnull": False}).annotate(
+        best_before=Window(
+            Max("accuracy"),
+            partition_by=[F("energy_group")] if partition else None,
+            order_by=order,
+            frame=RowRange(start=None, end=-1),
+        )
     )
-    sql, params = board.values(
-        "front_key", "front_accuracy", "front_latency", "front_energy", "front_group", "front_submission"
-    ).query.sql_with_params()
-    # Nulls sort last, so an entry with the cost is preceded only by entries with it.
-    query = f"""
-        SELECT front_key, on_latency, on_energy, front_latency, front_energy FROM (
-            SELECT front_key, front_latency, front_energy,
-                front_latency IS NOT NULL AND front_accuracy > COALESCE(MAX(front_accuracy) OVER (
-                    ORDER BY front_latency ASC NULLS LAST, front_accuracy DESC, front_submission
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) AS on_latency,
-                front_energy IS NOT NULL AND front_group IN (%s, %s)
-                AND front_accuracy > COALESCE(MAX(front_accuracy) OVER (
-                    PARTITION BY front_group
-                    ORDER BY front_energy ASC NULLS LAST, front_accuracy DESC, front_submission
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) AS on_energy
-            FROM ({sql}) board
-        ) fronts
-        WHERE on_latency OR on_energy
-    """  # noqa: S608 - the inner query is the ORM's, with its parameters
-    measured, estimated = (ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED))
-    with connection.cursor() as cursor:
-        cursor.execute(query, [measured, estimated, *params])
-        rows = cursor.fetchall()
-    latency = sorted((row for row in rows if row[1]), key=lambda row: row[3])[:FRONT_MAX_POINTS]
-    energy = sorted((row for row in rows if row[2]), key=lambda row: row[4])[:FRONT_MAX_POINTS]
-    return [row[0] for row in latency], [row[0] for row in energy]
+    front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before")))
+    return list(front.order_by(*order).values_list("pk", flat=True)[:FRONT_MAX_POINTS])
 
 
 def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
@@ -594,7 +543,9 @@ def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
 def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[FrontPoint]]:
     """The latency front, and one energy front per energy label (measured, estimated: they
     are never compared with each other)."""
-    latency, energy = _front_keys(entries)
+    latency = _front_keys(entries, "latency_p50_us")
+    groups = [ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED)]
+    energy = _front_keys(entries.filter(energy_group__in=groups), "energy_per_inference_mj", partition=True)
     points = _front_points({*latency, *energy}) if latency or energy else {}
     return [points[key] for key in latency], [points[key] for key in energy]
 
@@ -603,12 +554,12 @@ def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[Front
 # Boards
 
 
-def _baseline(*, benchmark: Benchmark, hardware_class: HardwareClass, sections: Sections) -> BaselineRow | None:
+def _baseline(*, benchmark: Benchmark, hardware_class: HardwareClass) -> BaselineRow | None:
     """The reference of the board's newest job whose result is not withheld (a withheld
     result's job is suspect: its reference is no baseline either)."""
     newest = (
         board_entries(benchmark=benchmark, hardware_class=hardware_class)
-        .filter(~sections.withheld)
+        .filter(invalidated=False, failed_audits=0)
         .select_related("run")
         .order_by("-finished_at", "-run_id")
         .first()
@@ -652,18 +603,18 @@ def leaderboard_rows(
     filters = filters or BoardFilters()
     applied = normalize_sort(sort)
     entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
-    sections = _sections(benchmark=benchmark, hardware_class=hardware_class)
-    counts = entries.aggregate(
-        listed=Count("pk", filter=sections.listed),
-        under=Count("pk", filter=sections.under_floor),
-        withheld=Count("pk", filter=sections.withheld),
-    )
+    # Three counts, each from its table's partial index.
+    counts = {
+        "listed": entries.filter(LISTED_ENTRIES).count(),
+        "under": entries.filter(UNDER_FLOOR_ENTRIES).count(),
+        "withheld": entries.filter(WITHHELD_ENTRIES).count(),
+    }
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     if page is not None:
         page = max(1, min(int(page), max(1, -(-counts["listed"] // page_size))))
     start = 0 if page is None else (page - 1) * page_size
     # In the ranking's own order a rank is a position; another order needs the window.
-    listed_qs = entries.filter(sections.listed)
+    listed_qs = entries.filter(LISTED_ENTRIES)
     if applied != DEFAULT_SORT:
         listed_qs = _with_rank(listed_qs)
     # One row before the page, to know where a label group starts.
@@ -672,8 +623,8 @@ def leaderboard_rows(
     listed = _page_entries(listed_qs, sort=applied, start=start - before, stop=stop)
     previous_group = listed.pop(0).energy_group if before and listed else None
     apart_stop = None if page is None else APART_SHOWN
-    under = _page_entries(entries.filter(sections.under_floor), sort=applied, start=0, stop=apart_stop)
-    withheld = _page_entries(entries.filter(sections.withheld), sort=applied, start=0, stop=apart_stop)
+    under = _page_entries(entries.filter(UNDER_FLOOR_ENTRIES), sort=applied, start=0, stop=apart_stop)
+    withheld = _page_entries(entries.filter(WITHHELD_ENTRIES), sort=applied, start=0, stop=apart_stop)
     if applied == DEFAULT_SORT:
         # Measured speed-ups come first in this order: their rank is their position.
         for position, entry in enumerate(listed, start=start + 1):
@@ -695,7 +646,7 @@ def leaderboard_rows(
         rows=rows,
         under_floor=under_rows,
         withheld=withheld_rows,
-        baseline=_baseline(benchmark=benchmark, hardware_class=hardware_class, sections=sections),
+        baseline=_baseline(benchmark=benchmark, hardware_class=hardware_class),
         page=page,
         page_size=page_size,
         rows_total=counts["listed"],
@@ -704,7 +655,7 @@ def leaderboard_rows(
         filters=filters,
     )
     if fronts:
-        board.latency_front, board.energy_front = _fronts(entries.filter(sections.listed))
+        board.latency_front, board.energy_front = _fronts(entries.filter(LISTED_ENTRIES))
         on_latency = {point.run_id for point in board.latency_front}
         on_energy = {point.run_id for point in board.energy_front}
         for row in rows:
@@ -728,11 +679,10 @@ def board_rows_iter(
     entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
     applied = normalize_sort(sort)
     entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
-    sections = _sections(benchmark=benchmark, hardware_class=hardware_class)
     for part in (
-        _with_rank(entries.filter(sections.listed)),
-        entries.filter(sections.under_floor),
-        entries.filter(sections.withheld),
+        _with_rank(entries.filter(LISTED_ENTRIES)),
+        entries.filter(UNDER_FLOOR_ENTRIES),
+        entries.filter(WITHHELD_ENTRIES),
     ):
         start = 0
         while True:
@@ -852,3 +802,81 @@ def leaderboard_track_board(
 
 def flag_filter_choices() -> list[tuple[str, str]]:
     return list(FLAG_FILTERS.items())
+
+
+# ---------------------------------------------------------------------------------------
+# The home page: every board's size and the latest results
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    benchmark: Benchmark
+    hardware_class: HardwareClass
+    entries: int  # published entries (latest run of each submission), in any table
+
+
+@dataclass(frozen=True)
+class LatestResult:
+    run_id: int
+    name: str
+    benchmark: Benchmark
+    hardware_class: HardwareClass
+    speedup: float | None
+    speedup_label: str | None
+    accuracy: float | None
+    finished_at: datetime | None
+
+
+def boards_overview(
+    *, benchmarks: Sequence[Benchmark], hardware_classes: Sequence[HardwareClass], latest: int = 8
+) -> tuple[list[BoardSummary], list[LatestResult]]:
+    """Each board's number of entries and the latest published results of all boards.
+
+    The entries of results stored since the boards were last read are written first (two
+    small queries a board when there is none), then two queries for everything.
+    """
+    for benchmark in benchmarks:
+        for hardware_class in hardware_classes:
+            entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
+    public = BoardEntry.objects.filter(
+        superseded=False, published=True, hardware_class_id__in=[c.pk for c in hardware_classes]
+    )
+    counts = {
+        (row["benchmark_id"], row["hardware_class_id"]): row["entries"]
+        for row in public.values("benchmark_id", "hardware_class_id").annotate(entries=Count("pk"))
+    }
+    summaries = [
+        BoardSummary(benchmark=b, hardware_class=c, entries=counts.get((b.pk, c.pk), 0))
+        for b in benchmarks
+        for c in hardware_classes
+    ]
+    by_benchmark = {b.pk: b for b in benchmarks}
+    by_class = {c.pk: c for c in hardware_classes}
+    newest = (
+        public.filter(benchmark_id__in=list(by_benchmark))
+        .order_by("-finished_at", "-run_id")
+        .values(
+            "run_id",
+            "submission__name",
+            "benchmark_id",
+            "hardware_class_id",
+            "speedup",
+            "labels",
+            "accuracy",
+            "finished_at",
+        )[:latest]
+    )
+    results = [
+        LatestResult(
+            run_id=row["run_id"],
+            name=row["submission__name"],
+            benchmark=by_benchmark[row["benchmark_id"]],
+            hardware_class=by_class[row["hardware_class_id"]],
+            speedup=row["speedup"],
+            speedup_label=(row["labels"] or {}).get("speedup"),
+            accuracy=row["accuracy"],
+            finished_at=row["finished_at"],
+        )
+        for row in newest
+    ]
+    return summaries, results

@@ -1,5 +1,6 @@
-"""The database keeps BoardEntry.published in step with Submission.published, whoever changes
-it (a page, the admin, the API, a bulk update): boards then filter one table."""
+"""The database keeps BoardEntry.published in step with Submission.published, and
+BoardEntry.invalidated with the operators' invalidations, whoever changes them (a page, the
+admin, the API, a bulk update): boards then read one table."""
 
 from __future__ import annotations
 
@@ -19,10 +20,28 @@ POSTGRESQL = (
     FOR EACH ROW WHEN (OLD.published IS DISTINCT FROM NEW.published)
     EXECUTE PROCEDURE leaderboard_entry_published()
     """,
+    """
+    CREATE OR REPLACE FUNCTION leaderboard_entry_invalidated() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            UPDATE leaderboard_boardentry SET invalidated = FALSE WHERE result_id = OLD.result_id;
+        ELSE
+            UPDATE leaderboard_boardentry SET invalidated = TRUE WHERE result_id = NEW.result_id;
+        END IF;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER leaderboard_entry_invalidated AFTER INSERT OR DELETE ON submissions_resultinvalidation
+    FOR EACH ROW EXECUTE PROCEDURE leaderboard_entry_invalidated()
+    """,
 )
 POSTGRESQL_REVERSE = (
     "DROP TRIGGER IF EXISTS leaderboard_entry_published ON submissions_submission",
     "DROP FUNCTION IF EXISTS leaderboard_entry_published()",
+    "DROP TRIGGER IF EXISTS leaderboard_entry_invalidated ON submissions_resultinvalidation",
+    "DROP FUNCTION IF EXISTS leaderboard_entry_invalidated()",
 )
 SQLITE = (
     """
@@ -32,8 +51,26 @@ SQLITE = (
         UPDATE leaderboard_boardentry SET published = NEW.published WHERE submission_id = NEW.id;
     END
     """,
+    """
+    CREATE TRIGGER leaderboard_entry_invalidated AFTER INSERT ON submissions_resultinvalidation
+    FOR EACH ROW
+    BEGIN
+        UPDATE leaderboard_boardentry SET invalidated = 1 WHERE result_id = NEW.result_id;
+    END
+    """,
+    """
+    CREATE TRIGGER leaderboard_entry_revalidated AFTER DELETE ON submissions_resultinvalidation
+    FOR EACH ROW
+    BEGIN
+        UPDATE leaderboard_boardentry SET invalidated = 0 WHERE result_id = OLD.result_id;
+    END
+    """,
 )
-SQLITE_REVERSE = ("DROP TRIGGER IF EXISTS leaderboard_entry_published",)
+SQLITE_REVERSE = (
+    "DROP TRIGGER IF EXISTS leaderboard_entry_published",
+    "DROP TRIGGER IF EXISTS leaderboard_entry_invalidated",
+    "DROP TRIGGER IF EXISTS leaderboard_entry_revalidated",
+)
 
 
 def _run(statements: dict[str, tuple[str, ...]]):
