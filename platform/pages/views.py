@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from benchmarks.models import Benchmark, HardwareClass
 from core.downloads import json_download
 from footprint.storage import footprint_storage
+from leaderboard.selectors import boards_overview
 from pages.forms import SubmitForm
 from pages.presenters import run_budget, run_page, run_result_document, run_status
 from papers.services import paper_submission_link
@@ -19,6 +21,17 @@ from submissions.models import Run
 from submissions.selectors import run_for_viewer, submission_can_edit
 from submissions.services import submission_create
 from submissions.uploads import store_submission_tarball, upload_max_bytes, upload_rejection, use_capped_upload_handler
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    benchmarks = list(Benchmark.objects.order_by("name"))
+    hardware_classes = list(HardwareClass.objects.filter(active=True).order_by("name"))
+    boards, latest = boards_overview(benchmarks=benchmarks, hardware_classes=hardware_classes)
+    return render(
+        request,
+        "home.html",
+        {"benchmarks": benchmarks, "hardware_classes": hardware_classes, "boards": boards, "latest": latest},
+    )
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:

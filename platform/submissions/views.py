@@ -160,5 +160,8 @@ def runners_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "submissions/runners.html",
-        {"overview": runner_overview(), "unknown_class_runners": runners_for_unknown_classes()},
+        {
+            "overview": runner_overview(viewer=request.user, queue_lengths=True),
+            "unknown_class_runners": runners_for_unknown_classes(),
+        },
     )
