@@ -163,3 +163,15 @@ def count_words(value: Any) -> str:
         if abs(number) >= size:
             return f"{plain_significant(number / size, 2)} {word}"
     return f"{number:,.0f}"
+
+
+def microseconds(value: Any) -> str:
+    """A latency with its unit: 66.66 -> "66.7 µs"; missing: an em dash, without a unit."""
+    number = finite_number(value)
+    return MISSING if number is None else f"{number:,.1f}\u00a0\u00b5s"
+
+
+def mib_text(size_bytes: Any) -> str:
+    """Bytes as MiB with the unit: 26214400 -> "25.0 MiB"; missing: an em dash, without a unit."""
+    number = finite_number(size_bytes)
+    return MISSING if number is None else f"{number / BYTES_PER_MIB:,.1f}\u00a0MiB"

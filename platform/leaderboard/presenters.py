@@ -127,18 +127,18 @@ COLUMNS: list[tuple[str, str, list[tuple[str, str]], str, bool]] = [
     (
         "energy",
         "Energy / inference",
-        [("energy_per_inference_mj", "Energy")],
+        [("energy_per_inference_mj", "Energy / inference")],
         "net energy of the timed window over its queries; the reference's below",
         True,
     ),
     (
         "search_cost",
         "Search cost",
-        [("total_kwh", "Energy"), ("compress_wall_s", "Compress time")],
+        [("total_kwh", "by energy"), ("compress_wall_s", "by compress time")],
         "the price of the result: the compress phase measured on the runner plus any declared off-platform search",
         True,
     ),
-    ("memory", "Memory", [("serve_peak_memory_bytes", "Peak")], "the serving container's peak memory", True),
+    ("memory", "Memory", [("serve_peak_memory_bytes", "Memory")], "the serving container's peak memory", True),
 ]
 assert all(key in SORT_KEYS for _, _, sorts, _, _ in COLUMNS for key, _ in sorts)
 

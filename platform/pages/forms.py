@@ -59,6 +59,7 @@ class SubmitForm(SubmissionUploadForm):
     SEARCH_FIELDS = ("search_device_type", "search_device_count", "search_hours", "search_energy_kwh", "search_trials")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["hardware_classes"].initial = list(self.fields["hardware_classes"].queryset)
         # The file comes last: when the upload is stopped for its size, the fields sent

@@ -36,7 +36,7 @@ def test_it_ranks_entries_above_the_floor_by_measured_speedup(client: Client, de
     assert "96.20 %" in ranked and "-0.80 pt" in ranked
     assert "97.50 %" in ranked and "+0.50 pt" in ranked
     # latency in us, memory in MiB, the compress phase as time on the class's core
-    assert "100.0&nbsp;&micro;s" in ranked and "p90 120.0" in ranked and "25.0&nbsp;MiB" in ranked
+    assert "100.0\u00a0\u00b5s" in ranked and "p90 120.0" in ranked and "25.0\u00a0MiB" in ranked
     assert "25 s of one core" in ranked
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
 from core import formatting
 
@@ -36,14 +37,23 @@ def in_unit(value: Any, unit: str) -> str:
     return formatting.figure_value(value, unit)
 
 
-@register.inclusion_tag("includes/figure_label.html")
-def figure_label(labels: dict[str, str], attribute: str) -> dict[str, str | None]:
+def _label_html(label: str | None) -> str:
+    # The same markup as includes/figure_label.html, built by format_html (which escapes the
+    # label): a board renders it a dozen times a row, and a template include each time is slow.
+    if not label or label == "measured":
+        return ""
+    return format_html('<span class="label" title="this figure is {}, not measured">{}</span>', label, label)
+
+
+@register.simple_tag
+def figure_label(labels: dict[str, str], attribute: str) -> str:
     """The label of a row's figure when it is not "measured" (estimated, declared)."""
-    label = (labels or {}).get(attribute)
-    return {"label": label if label and label != "measured" else None}
+    return _label_html((labels or {}).get(attribute))
 
 
 register.filter("duration", formatting.duration)
+register.filter("microseconds", formatting.microseconds)
+register.filter("mib_text", formatting.mib_text)
 register.filter("energy", formatting.energy)
 
 
@@ -65,8 +75,7 @@ def device_time(device_hours: Any, hardware_class: Any, declared: bool = False) 
 register.filter("intword_plain", formatting.count_words)
 
 
-@register.inclusion_tag("includes/figure_label.html")
-def figure_label_of(figure: Any) -> dict[str, str | None]:
+@register.simple_tag
+def figure_label_of(figure: Any) -> str:
     """The label of a Figure when it is not "measured" (estimated, declared); nothing for None."""
-    label = getattr(figure, "label", None)
-    return {"label": label if label and label != "measured" else None}
+    return _label_html(getattr(figure, "label", None))
