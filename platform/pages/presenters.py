@@ -230,6 +230,8 @@ def figure_text(figure: Figure | None) -> str:
         return f"{formatting.significant(figure.value)} W"
     if figure.unit == "count" and figure.value >= 10_000:
         return f"{formatting.significant(figure.value)}"
+    if figure.unit == "bytes":
+        return formatting.bytes_human(figure.value)
     return formatting.figure_value(figure.value, figure.unit)
 
 
@@ -308,6 +310,8 @@ def _change(name: str, reference: Figure, submission: Figure) -> tuple[str, bool
     if reference.value <= 0 or submission.value <= 0:
         return "", None
     ratio = submission.value / reference.value
+    if ratio == 1:
+        return "same", None
     if name in LOWER_IS_BETTER:
         if ratio <= 1:
             return f"{formatting.times(1 / ratio)} less", ratio < 1

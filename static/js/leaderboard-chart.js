@@ -79,7 +79,11 @@
         if (meta.hidden) return;
         meta.data.forEach(function (element, i) {
           if (drawn >= 60) return;
-          ctx.fillText(set.data[i].name, element.x + 7, element.y - 6);
+          var name = set.data[i].name;
+          var width = ctx.measureText(name).width;
+          // Beside the point, on whichever side the plot has room for the name.
+          var x = element.x + 7 + width > chart.chartArea.right ? element.x - 7 - width : element.x + 7;
+          ctx.fillText(name, x, element.y - 6);
           drawn += 1;
         });
       });

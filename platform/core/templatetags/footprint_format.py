@@ -79,3 +79,31 @@ register.filter("intword_plain", formatting.count_words)
 def figure_label_of(figure: Any) -> str:
     """The label of a Figure when it is not "measured" (estimated, declared); nothing for None."""
     return _label_html(getattr(figure, "label", None))
+
+
+@register.simple_tag
+def energy_mj(value: Any, label: str | None) -> str:
+    """An energy per inference in mJ with its label: estimated values are approximate and say
+    so, declared ones say so, a missing one is a dash (built by format_html, which escapes,
+    rather than by an include: a board shows it twice a row)."""
+    number = formatting.finite_number(value)
+    if number is None:
+        return format_html('<span class="muted" title="{}">&mdash;</span>', "no energy figure in this result")
+    shown = formatting.significant(number, 2)
+    if label == "estimated":
+        return format_html(
+            '<span class="energy-estimated" data-label="estimated">&asymp;&nbsp;{}&nbsp;mJ<span class="label" '
+            "title=\"estimated from CPU time &times; the hardware class's power per core, not measured; never ranked "
+            'against measured energy">est.</span></span>',
+            shown,
+        )
+    if label and label != "measured":
+        return format_html(
+            '<span data-label="{}">{}&nbsp;mJ'
+            '<span class="label" title="this figure is {}, not measured">{}</span></span>',
+            label,
+            shown,
+            label,
+            label,
+        )
+    return format_html('<span data-label="measured">{}&nbsp;mJ</span>', shown)
