@@ -36,7 +36,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 
 from benchmarks.models import Benchmark, HardwareClass
-from budgets.costs import SearchCost, method_with_declared_search, search_cost_from
+from budgets.costs import COMPRESS_FIGURES, SearchCost, method_with_declared_search, search_cost_from
 from budgets.models import Track
 from budgets.selectors import RowBudget, track_from_slug, tracks_for_benchmark
 from budgets.tracks import LIMIT_RELATIVE_TOLERANCE, track_for
@@ -423,6 +423,17 @@ def _row_queryset(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
     )
 
 
+# The figures a row reads beyond its entry: the search cost's, the flags' explanations, and
+# the energy break-even's (exports). The rest of a result's figures stay in the database.
+ROW_READS_FIGURES = (
+    *COMPRESS_FIGURES,
+    "latency_p50_cv",
+    "prediction_mismatch_rate",
+    "repeat_latency_ratio",
+    "energy_per_inference",
+)
+
+
 def _build_rows(
     entries: Sequence[BoardEntry], *, benchmark: Benchmark, hardware_class: HardwareClass, tracks: Sequence[Track]
 ) -> list[LeaderboardRow]:
@@ -430,7 +441,7 @@ def _build_rows(
     results = [entry.result for entry in entries]
     prefetch_related_objects(
         results,
-        Prefetch("figures", queryset=Figure.objects.all()),
+        Prefetch("figures", queryset=Figure.objects.filter(name__in=ROW_READS_FIGURES)),
         Prefetch("audits", queryset=Audit.objects.order_by("id")),
     )
     rows = []
