@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login
+from django import forms
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -35,6 +36,16 @@ class LoginView(auth_views.LoginView):
     """Django's login, with a rate limit per address on attempts."""
 
 
+class SignupForm(UserCreationForm):
+    """A user name, an email address (where a password reset link goes) and a password."""
+
+    email = forms.EmailField(label="Email", help_text="Where a password reset link is sent; never shown.")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+
 @ratelimit(key=client_address, rate=signup_rate, method="POST", block=True)
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and log in, so that a researcher can submit right away."""
@@ -46,10 +57,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     ):
         next_url = ""
     if request.method == "POST":
-        form = UserCreationForm(request.POST)
+        form = SignupForm(request.POST)
         if form.is_valid():
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(next_url or "submission-new")
         return render(request, "registration/signup.html", {"form": form, "next": next_url}, status=400)
-    return render(request, "registration/signup.html", {"form": UserCreationForm(), "next": next_url})
+    return render(request, "registration/signup.html", {"form": SignupForm(), "next": next_url})

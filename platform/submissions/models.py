@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
@@ -18,10 +19,16 @@ class Submission(models.Model):
         STANDARD = "standard", "standard runtime (closed)"
         OWN = "own", "own runtime (open)"
 
+    # A page shows the description whole: an 870 KB one made a 1.45 MB page.
+    DESCRIPTION_MAX_CHARS = 5000
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_CHARS)])
+    # An off-platform search declared on the upload form, in method.json's `search` form
+    # (docs/search-cost.md); used when the method's own method.json declares none. None: none.
+    declared_search = models.JSONField(null=True, blank=True)
     division = models.CharField(max_length=16, choices=Division.choices)
     image_id = models.CharField(max_length=71, help_text="sha256:<hex> of the image config")
     # A registry reference pinned by digest (host/name@sha256:<manifest digest>), checked
@@ -81,6 +88,12 @@ class Run(models.Model):
     # Time of the last state change or progress report: the stuck-run sweeper reads it.
     updated = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The owner asked to stop a run a runner had already started; recorded so that a runner
+    # can be told (runners do not receive cancellations yet: the run goes on until then).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-created", "-id")

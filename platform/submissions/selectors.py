@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from benchmarks.models import HardwareClass, RunnerStatus
@@ -45,6 +45,15 @@ def submissions_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySe
     if user.is_authenticated:
         return queryset.filter(Q(published=True) | Q(owner_id=user.pk))
     return queryset.filter(published=True)
+
+
+def submissions_of(*, owner: AbstractBaseUser) -> list[Submission]:
+    """A user's own submissions, newest first, each with its runs and their classes (2 queries)."""
+    return list(
+        Submission.objects.filter(owner=owner)
+        .select_related("benchmark")
+        .prefetch_related(Prefetch("runs", queryset=Run.objects.select_related("hardware_class").order_by("-created")))
+    )
 
 
 def submission_runs(*, submission: Submission) -> list[Run]:
@@ -82,8 +91,6 @@ def run_for_viewer(*, run_id: int, viewer: AbstractBaseUser | AnonymousUser) -> 
     return run
 
 
-# Seconds between reloads of the page of a run that is not finished.
-RUN_REFRESH_S = 5
 # The run page shows at most this much of each phase's output (its end, where errors are).
 LOG_TAIL_DISPLAY_CHARS = 16384
 # Phases in the order they run; others (a future contract's) follow in name order.
@@ -581,6 +588,44 @@ class HardwareClassRunners:
     # Why no run can start now (None when one can), in words an operator can act on.
     reason: str | None = None
     start_command: str = ""
+    # Jobs waiting in the class's broker queue (None: the broker could not say; see queue_note).
+    queue_length: int | None = None
+    queue_note: str = ""
+    # The latest run a runner of the class took that the viewer may see; None: none yet.
+    last_run: Run | None = None
+
+
+@dataclass(frozen=True)
+class QueueLength:
+    length: int | None
+    note: str  # why the length is unknown; "" when known
+
+
+def broker_queue_lengths(*, queues: list[str]) -> dict[str, QueueLength]:
+    """Messages waiting in each queue, as the broker counts them (RabbitMQ, Redis and the
+    filesystem transport can); unknown, with the reason, where it cannot say or does not answer."""
+    from footprint.celery import app
+
+    lengths: dict[str, QueueLength] = {}
+    try:
+        with app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+            for queue in queues:
+                channel = connection.channel()
+                try:
+                    declared = channel.queue_declare(queue=queue, passive=True)
+                    lengths[queue] = QueueLength(int(declared.message_count), "")
+                except Exception as exc:  # noqa: BLE001 - NOT_FOUND, or a transport that cannot count
+                    lengths[queue] = QueueLength(None, f"the broker does not count this queue ({exc})")
+                finally:
+                    try:
+                        channel.close()
+                    except Exception:  # noqa: BLE001, S110 - a channel the error closed already
+                        pass
+    except Exception as exc:  # noqa: BLE001 - a broker that does not answer: the page still serves
+        note = f"the broker did not answer ({exc})"
+        return {queue: QueueLength(None, note) for queue in queues}
+    return lengths
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -592,16 +637,38 @@ def _ago(moment: datetime, now: datetime) -> str:
     return f"{seconds // 3600} h ago"
 
 
-def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners]:
-    """Per active hardware class: which runners reported recently, and why none can start.
+def runner_overview(
+    *,
+    now: datetime | None = None,
+    viewer: AbstractBaseUser | AnonymousUser | None = None,
+    queue_lengths: bool = False,
+) -> list[HardwareClassRunners]:
+    """Per active hardware class: which runners reported recently, why none can start, the
+    latest run a runner took that `viewer` may see, and (`queue_lengths`) the broker's count.
 
-    Two queries whatever the number of classes and runners.
+    Three queries whatever the number of classes and runners.
     """
     now = now or timezone.now()
     recent_after = runners_reported_after(now=now)
     classes = list(
         HardwareClass.objects.filter(active=True).annotate(queued_runs=Count("runs", filter=Q(runs__state=Run.QUEUED)))
     )
+    visible = submissions_visible_to(user=viewer or AnonymousUser())
+    last_ids = (
+        Run.objects.filter(hardware_class=OuterRef("pk"), submission__in=visible.values("pk"))
+        .exclude(state=Run.QUEUED)
+        .order_by("-updated", "-id")
+        .values("pk")[:1]
+    )
+    last_runs = {
+        run.hardware_class_id: run
+        for run in Run.objects.filter(
+            pk__in=HardwareClass.objects.filter(pk__in=[c.pk for c in classes])
+            .annotate(last=Subquery(last_ids))
+            .values("last")
+        ).select_related("submission")
+    }
+    lengths = broker_queue_lengths(queues=[c.queue for c in classes]) if queue_lengths and classes else {}
     statuses: dict[int, list[RunnerStatus]] = {}
     for status in RunnerStatus.objects.filter(hardware_class__in=classes).order_by("-last_seen"):
         statuses.setdefault(status.hardware_class_id, []).append(status)
@@ -615,7 +682,11 @@ def runner_overview(*, now: datetime | None = None) -> list[HardwareClassRunners
             recent=[s for s in reported if s.last_seen >= recent_after],
             gone=[s for s in reported if s.last_seen < recent_after],
             start_command=runner_start_command(hardware_class),
+            last_run=last_runs.get(hardware_class.pk),
         )
+        if hardware_class.queue in lengths:
+            entry.queue_length = lengths[hardware_class.queue].length
+            entry.queue_note = lengths[hardware_class.queue].note
         ready = [s for s in entry.recent if s.state != RunnerStatus.State.UNAVAILABLE and s.docker_ok]
         if ready:
             entry.can_start = True

@@ -68,6 +68,7 @@ def submission_create(
     published: bool = False,
     hardware_classes: Sequence[HardwareClass] | None = None,
     enforce_quota: bool = True,
+    declared_search: dict[str, Any] | None = None,
 ) -> Submission:
     """Record a checked image as a submission and queue a run on each of `hardware_classes`
     (default: every active class). The image is a stored tarball (the upload view, the API,
@@ -75,14 +76,22 @@ def submission_create(
 
     Raises QuotaExceeded (submissions.quotas) when the owner's quota refuses the submission
     or its runs; `enforce_quota=False` is for operators' commands (seed_demo).
+    `declared_search`: an off-platform search declared on upload, in method.json's `search` form.
     """
     if division not in (Submission.Division.STANDARD, Submission.Division.OWN):
         raise ValueError(f"unknown division {division!r}; expected 'standard' or 'own'")
+    if len(description) > Submission.DESCRIPTION_MAX_CHARS:
+        raise ValueError(
+            f"the description has {len(description)} characters; at most {Submission.DESCRIPTION_MAX_CHARS} are kept"
+        )
     if bool(tarball_path) == bool(image_reference):
         raise ValueError("a submission is a stored tarball or a registry reference, exactly one of them")
     with transaction.atomic():
+        # Inactive classes are skipped, whoever names them.
         classes = (
-            list(HardwareClass.objects.filter(active=True)) if hardware_classes is None else list(hardware_classes)
+            list(HardwareClass.objects.filter(active=True))
+            if hardware_classes is None
+            else [hardware_class for hardware_class in hardware_classes if hardware_class.active]
         )
         if enforce_quota:
             quota_lock(user=owner)
@@ -99,6 +108,7 @@ def submission_create(
             tarball_path=tarball_path,
             tarball_size_bytes=size_bytes,
             published=published,
+            declared_search=declared_search,
         )
         for hardware_class in classes:
             run_enqueue(submission=submission, hardware_class=hardware_class)
@@ -275,6 +285,7 @@ def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
     running = run.state in Run.RUNNING_STATES
     reason = f"cancelled by {by.get_username()}" + (" while it ran; its runner was told to stop it" if running else "")
     if run_transition(run=run, to_state=Run.CANCELLED, reason=reason) is not None and running:
+        Run.objects.filter(pk=run.pk).update(cancel_requested_at=timezone.now(), cancel_requested_by=by)
         transaction.on_commit(lambda: _tell_runners_to_cancel(run.pk, reason))
     return run
 

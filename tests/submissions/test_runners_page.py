@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -61,3 +62,40 @@ def test_it_lists_runners_of_an_unknown_class(client: Client, demo: Demo) -> Non
     body = client.get("/runners/").content.decode()
     assert "Runners serving no active hardware class" in body
     assert "stray.test" in body and "gpu-typo" in body
+
+
+def test_it_shows_the_broker_queues_length_and_the_last_job(client: Client, demo: Demo, settings) -> None:
+    body = client.get("/runners/").content.decode()
+    section = body[body.index('id="class-cpu-local"') :]
+    # The embedded filesystem broker counts its queue; nothing was sent to it in this test.
+    assert re.search(r'class="queue-length" data-length="(0|unknown)"', section)
+    assert "Runners online</dt><dd>1</dd>" in section
+    last = re.search(r'<dd class="last-job">(.*?)</dd>', section, re.DOTALL).group(1)
+    assert "run " in last and demo.private.name not in last
+
+
+def test_a_broker_that_does_not_answer_makes_the_length_unknown_and_says_why(monkeypatch, demo: Demo) -> None:
+    from submissions import selectors
+
+    class Down:
+        def __enter__(self):
+            raise ConnectionRefusedError("connection refused")
+
+        def __exit__(self, *args):
+            return False
+
+    from footprint.celery import app
+
+    monkeypatch.setattr(app, "connection_for_read", lambda: Down())
+    lengths = selectors.broker_queue_lengths(queues=["runner.cpu-local"])
+    assert lengths["runner.cpu-local"].length is None
+    assert "the broker did not answer (connection refused)" in lengths["runner.cpu-local"].note
+
+
+def test_the_last_job_of_a_class_is_never_a_private_submissions_for_others(client: Client, demo: Demo) -> None:
+    from submissions.selectors import runner_overview
+
+    [entry] = runner_overview()
+    assert entry.last_run is not None and entry.last_run.submission.published
+    [mine] = runner_overview(viewer=demo.owner)
+    assert mine.last_run is not None
