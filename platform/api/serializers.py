@@ -18,6 +18,7 @@ from api.models import ApiToken, TarballUpload
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
 from leaderboard.selectors import track_limits_text
+from pages.presenters import failure_hint
 from papers.models import Claim, Paper
 from submissions.models import Figure, Result, Run, RunTransition, Submission
 from submissions.selectors import (
@@ -282,6 +283,7 @@ class FailureSerializer(serializers.Serializer):
     code = serializers.CharField()
     reason = serializers.CharField(help_text="why, in the run page's words")
     text = serializers.CharField(help_text="the run page's failure notice, headline and reason")
+    what_to_do = serializers.CharField(help_text="the run page's advice for this kind of failure")
 
 
 class PhaseTimingSerializer(serializers.Serializer):
@@ -313,7 +315,6 @@ class RunSerializer(serializers.ModelSerializer):
             "hardware_class",
             "state",
             "attempt",
-            "runner_host",
             "created",
             "dispatched_at",
             "updated",
@@ -339,6 +340,8 @@ class RunSerializer(serializers.ModelSerializer):
             "code": run.failure_code,
             "reason": run.failure_reason,
             "text": run_failure_sentence(run=run),
+            # The run page's "What to do", in the same words.
+            "what_to_do": failure_hint(run.failure_code),
         }
 
     @extend_schema_field(PhaseTimingSerializer(many=True))

@@ -60,8 +60,9 @@ from budgets.models import Track
 from core.downloads import attachment, csv_lines, csv_text
 from footprint.ratelimits import client_address, login_rate, upload_count
 from footprint.storage import storage_path
-from leaderboard.exports import csv_rows, export_document, export_entries
-from leaderboard.selectors import UnknownTrack, leaderboard_track_board
+from leaderboard.exports import csv_rows, export_document
+from leaderboard.selectors import UnknownTrack
+from leaderboard.views_query import board_view
 from papers.claims import paper_checks
 from papers.models import Claim, Paper
 from submissions.models import Result, Run, Submission
@@ -641,23 +642,18 @@ class LeaderboardView(APIView):
     def get(self, request: Request, benchmark_slug: str, hardware_class_name: str, format: str | None = None) -> Any:
         benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
         hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-        try:
-            # The site's own selector and exports: one code path for the page, its files and the API.
-            tracked = leaderboard_track_board(
-                benchmark=benchmark,
-                hardware_class=hardware_class,
-                sort=request.query_params.get("sort"),
-                track_slug=request.query_params.get("track"),
-            )
-        except UnknownTrack as exc:
-            raise ApiError(str(exc), code="unknown_track", status_code=404) from None
+        # The site's own reading of the query and its exports: one code path for the page, its
+        # files and the API (leaderboard.views_query).
+        tracked, query, _ = board_view(request.query_params, benchmark, hardware_class, page=False)
+        if isinstance(tracked, UnknownTrack):
+            raise ApiError(str(tracked), code="unknown_track", status_code=404)
         track = tracked.track.slug if tracked.track is not None else "all"
         if request.accepted_renderer.format == "csv":
-            rows = list(csv_rows(entries=export_entries(tracked=tracked)))
+            rows = list(csv_rows(tracked=tracked, query=query))
             return _csv_response(
                 rows, filename=f"footprint-{benchmark.slug}-{hardware_class.name}-{track}-leaderboard.csv"
             )
-        return Response(export_document(tracked=tracked))
+        return Response(export_document(tracked=tracked, query=query))
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,10 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from benchmarks.models import Benchmark, HardwareClass
-from budgets.selectors import tracks_for_benchmark
 from core.downloads import csv_download, json_download
 from leaderboard.exports import csv_rows, export_document
-from leaderboard.forms import BoardFilterForm
 from leaderboard.presenters import (
     BoardQuery,
     chart_points,
@@ -21,64 +19,12 @@ from leaderboard.presenters import (
     track_tabs,
 )
 from leaderboard.selectors import (
-    DEFAULT_PAGE_SIZE,
     TrackBoard,
     UnknownTrack,
-    leaderboard_track_board,
-    normalize_sort,
     track_limits_text,
 )
+from leaderboard.views_query import board_view
 from submissions.models import Run
-
-
-def _query(request: HttpRequest, form: BoardFilterForm) -> BoardQuery:
-    values = form.cleaned()
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    return BoardQuery(
-        track=request.GET.get("track", ""),
-        sort=normalize_sort(request.GET.get("sort")),
-        division=values.get("division") or "",
-        paper=values.get("paper") or "",
-        flags=tuple(values.get("flag") or ()),
-        page=page,
-    )
-
-
-def _page_size(request: HttpRequest) -> int:
-    try:
-        return int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
-
-
-def _board(
-    request: HttpRequest, benchmark: Benchmark, hardware_class: HardwareClass, *, page: bool
-) -> tuple[TrackBoard | UnknownTrack, BoardQuery, BoardFilterForm]:
-    form = BoardFilterForm(
-        request.GET,
-        benchmark=benchmark,
-        hardware_class=hardware_class,
-        tracks=tracks_for_benchmark(benchmark=benchmark),
-    )
-    query = _query(request, form)
-    try:
-        tracked: TrackBoard | UnknownTrack = leaderboard_track_board(
-            benchmark=benchmark,
-            hardware_class=hardware_class,
-            sort=query.sort,
-            track_slug=query.track,
-            filters=query.filters,
-            # The exports stream every row themselves (leaderboard.exports): one row is enough here.
-            page=query.page if page else 1,
-            page_size=_page_size(request) if page else 1,
-            fronts=page,
-        )
-    except UnknownTrack as exc:
-        tracked = exc
-    return tracked, query, form
 
 
 def _unknown_track_page(
@@ -109,7 +55,7 @@ def leaderboard(request: HttpRequest, benchmark_slug: str, hardware_class_name: 
         params.pop("page", None)
         suffix = f"?{params.urlencode()}" if params else ""
         return redirect(reverse("leaderboard", args=[benchmark.slug, target.name]) + suffix)
-    tracked, query, form = _board(request, benchmark, hardware_class, page=True)
+    tracked, query, form = board_view(request.GET, benchmark, hardware_class, page=True)
     if isinstance(tracked, UnknownTrack):
         return _unknown_track_page(request, benchmark, hardware_class, tracked)
     board = tracked.board
@@ -157,7 +103,7 @@ def leaderboard_csv(request: HttpRequest, benchmark_slug: str, hardware_class_na
     pages), one line each, streamed a few hundred rows at a time."""
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
     hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-    tracked, query, _ = _board(request, benchmark, hardware_class, page=False)
+    tracked, query, _ = board_view(request.GET, benchmark, hardware_class, page=False)
     if isinstance(tracked, UnknownTrack):
         return HttpResponse(f"{tracked}\n", status=404, content_type="text/plain; charset=utf-8")
     return csv_download(csv_rows(tracked=tracked, query=query), filename=_export_filename(tracked, "csv"))
@@ -167,7 +113,7 @@ def leaderboard_json(request: HttpRequest, benchmark_slug: str, hardware_class_n
     """The view as JSON: the same entries, figures with labels, search cost parts apart."""
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
     hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-    tracked, query, _ = _board(request, benchmark, hardware_class, page=False)
+    tracked, query, _ = board_view(request.GET, benchmark, hardware_class, page=False)
     if isinstance(tracked, UnknownTrack):
         return JsonResponse(
             {"error": str(tracked), "tracks": [t.slug for t in tracked.tracks]},

@@ -30,6 +30,7 @@ from submissions.selectors import (
     run_log_tails,
     run_provenance,
     run_result_figures,
+    without_runner_identity,
 )
 from submissions.standing import ResultStanding, result_standing
 
@@ -132,7 +133,7 @@ def run_result_document(*, run: Run, budget: ResultBudget | None) -> dict[str, A
     budget block (track, search cost with its measured and declared parts apart, CO2e,
     energy break-even) computed from it. `result` and `budget` are null without a result."""
     try:
-        document = run.result.document
+        document = without_runner_identity(run.result.document)
     except Result.DoesNotExist:
         document = None
     return {
@@ -490,7 +491,7 @@ def run_phases(*, run: Run, transitions: list[RunTransition]) -> list[PhaseTimin
     return phases
 
 
-def run_status(*, run: Run, can_edit: bool, now: datetime | None = None) -> dict[str, Any]:
+def run_status(*, run: Run, can_edit: bool, staff: bool = False, now: datetime | None = None) -> dict[str, Any]:
     """What the run page's script polls (runs/<id>/status.json): state, phase, times, logs."""
     now = now or timezone.now()
     transitions = list(run.transitions.all())
@@ -502,7 +503,8 @@ def run_status(*, run: Run, can_edit: bool, now: datetime | None = None) -> dict
         "phase": PHASE_WORDS.get(run.state, run.state),
         "terminal": run.is_terminal,
         "attempt": run.attempt,
-        "runner_host": run.runner_host,
+        # Where it runs is an operator's business, not a reader's (docs/security.md).
+        "runner_host": run.runner_host if staff else None,
         "elapsed_s": round((end - run.created).total_seconds(), 1),
         "phases": [
             {

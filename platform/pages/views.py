@@ -64,7 +64,13 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_status_json(request: HttpRequest, run_id: int) -> JsonResponse:
     """What the run page polls while the run is not finished: state, phase, times, logs."""
     run = _visible_run(request, run_id)
-    return JsonResponse(run_status(run=run, can_edit=submission_can_edit(request.user, run.submission)))
+    return JsonResponse(
+        run_status(
+            run=run,
+            can_edit=submission_can_edit(request.user, run.submission),
+            staff=getattr(request.user, "is_staff", False),
+        )
+    )
 
 
 def run_result_json(request: HttpRequest, run_id: int) -> HttpResponse:

@@ -376,20 +376,42 @@ def _subject_key(subject: str) -> tuple[int, str]:
     return (SUBJECT_ORDER.index(subject) if subject in SUBJECT_ORDER else len(SUBJECT_ORDER), subject)
 
 
+def without_runner_identity(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as readers see it: the runner's hardware and software, not which machine.
+
+    A reader judges the hardware by its CPU and GPU models, cores, memory and driver; the
+    runner's host name and its GPUs' serial UUIDs say nothing more about a result and much
+    about an operator's machines (the run keeps the host, for operators: Run.runner_host).
+    """
+    provenance = dict(document.get("provenance") or {})
+    runner = provenance.get("runner")
+    if isinstance(runner, dict):
+        runner = {key: value for key, value in runner.items() if key != "host"}
+        if isinstance(runner.get("gpus"), list):
+            runner["gpus"] = [
+                {k: v for k, v in gpu.items() if k != "uuid"} if isinstance(gpu, dict) else gpu
+                for gpu in runner["gpus"]
+            ]
+        provenance["runner"] = runner
+    provenance.pop("runner_host", None)
+    return {**document, "provenance": provenance}
+
+
 def run_provenance(*, run: Run) -> RunProvenance:
     """Where and how a run's result was measured, from its provenance."""
     try:
         raw = run.result.provenance
     except Result.DoesNotExist:
         raw = None
-    provenance = _dict(raw)
+    # Results stored before runner identities were dropped at ingestion are shown without them.
+    provenance = without_runner_identity({"provenance": _dict(raw)})["provenance"] if raw else {}
     runner = _dict(provenance.get("runner"))
     placement = _dict(provenance.get("placement"))
     hardware_class = _dict(provenance.get("hardware_class"))
     measurement = _dict(provenance.get("measurement"))
 
+    # The hardware and its software, never which machine (docs/security.md).
     host = [
-        Entry("host", _text(runner.get("host") or provenance.get("runner_host"))),
         Entry("CPU model", _text(runner.get("cpu_model"))),
         Entry("CPUs on the host", _text(runner.get("cpu_count"))),
         Entry("memory", _bytes_text(runner.get("memory_bytes"))),
@@ -673,6 +695,12 @@ def runner_overview(
     for status in RunnerStatus.objects.filter(hardware_class__in=classes).order_by("-last_seen"):
         statuses.setdefault(status.hardware_class_id, []).append(status)
 
+    # Which machine is an operator's business: others read "a runner" (docs/security.md).
+    staff = bool(getattr(viewer, "is_staff", False))
+
+    def where(status: RunnerStatus) -> str:
+        return f"the runner on {status.host}" if staff else "its runner"
+
     overview = []
     for hardware_class in classes:
         reported = statuses.get(hardware_class.pk, [])
@@ -693,14 +721,13 @@ def runner_overview(
         elif entry.recent:
             latest = entry.recent[0]
             entry.reason = (
-                f"the runner on {latest.host} cannot run jobs: "
-                f"{latest.detail or 'it reported itself unavailable without a reason'}"
+                f"{where(latest)} cannot run jobs: {latest.detail or 'it reported itself unavailable without a reason'}"
             )
         elif entry.gone:
             latest = entry.gone[0]
             entry.reason = (
                 f"no runner has reported in the last {MISSED_HEARTBEATS * settings.FOOTPRINT_RUNNER_HEARTBEAT_S} s; "
-                f"the last one, on {latest.host}, reported {_ago(latest.last_seen, now)}"
+                f"the last one ({where(latest).removeprefix('the runner ')}) reported {_ago(latest.last_seen, now)}"
                 f"{': ' + latest.detail if latest.detail else ''}. "
                 f"Start one with: {entry.start_command}"
             )

@@ -21,6 +21,7 @@ from footprint.storage import footprint_storage, storage_file_url
 from submissions.audits import audits_from_document
 from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, Submission
 from submissions.quotas import quota_check, quota_lock
+from submissions.selectors import without_runner_identity
 from submissions.state import (
     FAILED,
     MAX_ATTEMPTS,
@@ -285,7 +286,8 @@ def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
     running = run.state in Run.RUNNING_STATES
     reason = f"cancelled by {by.get_username()}" + (" while it ran; its runner was told to stop it" if running else "")
     if run_transition(run=run, to_state=Run.CANCELLED, reason=reason) is not None and running:
-        Run.objects.filter(pk=run.pk).update(cancel_requested_at=timezone.now(), cancel_requested_by=by)
+        run.cancel_requested_at, run.cancel_requested_by = timezone.now(), by
+        Run.objects.filter(pk=run.pk).update(cancel_requested_at=run.cancel_requested_at, cancel_requested_by=by)
         transaction.on_commit(lambda: _tell_runners_to_cancel(run.pk, reason))
     return run
 
@@ -494,11 +496,12 @@ def run_ingest_result(*, document: Any) -> Run | None:
             )
         if not finished:
             return run
+        public = without_runner_identity(valid)
         result = Result.objects.create(
             run=run,
             schema=valid["schema"],
-            document=valid,
-            provenance=valid["provenance"],
+            document=public,
+            provenance=public["provenance"],
             meets_accuracy_floor=checked.meets_accuracy_floor,
             flags=list(valid.get("flags") or []),
         )

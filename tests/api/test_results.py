@@ -162,10 +162,11 @@ def test_a_failed_run_says_why_in_the_words_of_its_page(owner, owner_api, owner_
     assert failure["text"] == run_failure_sentence(run=run)
     page = owner_client.get(f"/runs/{run.pk}/").content.decode()
     notice = page[page.index('id="failure"') :]
-    notice = " ".join(
-        notice[notice.index(">") + 1 : notice.index("</div>")].replace("<strong>", "").replace("</strong>", "").split()
-    )
-    assert notice == failure["text"]
+    notice = notice[notice.index(">") + 1 : notice.index("</div>")]
+    reason, hint = notice.split('<p class="small" id="failure-hint">', 1)
+    words = lambda html: " ".join(html.replace("<strong>", "").replace("</strong>", "").replace("</p>", "").split())  # noqa: E731
+    assert words(reason) == failure["text"]
+    assert words(hint) == f"What to do: {failure['what_to_do']}"
 
 
 def test_cancel_and_rerun_a_run(owner, owner_api, benchmark, hardware_class, no_dispatch):

@@ -50,14 +50,22 @@ def test_the_status_takes_a_few_queries(client: Client, demo: Demo, django_asser
         client.get(f"/runs/{demo.failed_run.pk}/status.json")
 
 
-def test_the_owner_can_ask_to_stop_a_running_run_and_the_page_says_it_goes_on(owner_client: Client, demo: Demo) -> None:
+def test_the_owner_can_cancel_a_running_run_and_its_runner_is_told(
+    owner_client: Client, demo: Demo, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from footprint.celery import app
+
+    told: list[dict] = []
+    monkeypatch.setattr(app.control, "broadcast", lambda command, arguments: told.append(arguments))
     run = make_run(submission=demo.fast, hardware_class=demo.hardware_class, state=Run.MEASURING)
     body = owner_client.get(f"/runs/{run.pk}/").content.decode()
     assert 'id="cancel-run"' in body
-    page = owner_client.post(f"/runs/{run.pk}/cancel/", follow=True).content.decode()
-    assert "Stopping run" in page and "goes on until it finishes" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        page = owner_client.post(f"/runs/{run.pk}/cancel/", follow=True).content.decode()
+    assert "cancelled; its runner was told to stop it" in page
     run.refresh_from_db()
-    assert run.state == Run.MEASURING and run.cancel_requested_at is not None
+    assert run.state == Run.CANCELLED and run.cancel_requested_at is not None
+    assert [arguments["run_id"] for arguments in told] == [run.pk]
     assert owner_client.get(f"/runs/{run.pk}/status.json").json()["cancel_requested"] is True
 
 

@@ -62,7 +62,7 @@ def test_a_class_whose_runner_cannot_reach_docker_says_why(hardware_class):
     runner_heartbeat(_status(state="unavailable", docker_ok=False, detail="DockerException: socket missing"))
     [entry] = runner_overview()
     assert not entry.can_start
-    assert entry.reason == "the runner on host-a cannot run jobs: DockerException: socket missing"
+    assert entry.reason == "its runner cannot run jobs: DockerException: socket missing"
 
 
 def test_a_class_without_any_runner_says_how_to_start_one(hardware_class, run):
@@ -79,7 +79,7 @@ def test_a_runner_that_missed_three_heartbeats_is_gone(hardware_class):
     [entry] = runner_overview()
     assert not entry.can_start and entry.recent == []
     assert [s.host for s in entry.gone] == ["host-a"]
-    assert "the last one, on host-a, reported 91 s ago" in entry.reason
+    assert "the last one (its runner) reported 91 s ago" in entry.reason
 
 
 def test_the_overview_takes_three_queries_whatever_the_number_of_runners(hardware_class, django_assert_num_queries):
