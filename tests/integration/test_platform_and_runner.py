@@ -363,9 +363,20 @@ def deployment(
         return started[-1]
 
     yield start_and_remember
-    # A pool process killed between creating and starting a container can leave it
-    # behind in "created" state; the runner of a later job of this class would remove it,
-    # but test classes are not used again.
+    # The runners stop first: one still working would start a container after the sweep below.
+    # A pool process killed between creating and starting a container can leave it behind
+    # in "created" state; the runner of a later job of this class would remove it, but test
+    # classes are not used again.
+    for site in started:
+        for process in (site.runner, site.worker):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in (site.runner, site.worker):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     for site in started:
         label = f"org.footprint.hardware-class={site.hardware.name}"
         for container in docker_client.containers.list(all=True, filters={"label": label}):
