@@ -26,6 +26,7 @@ from benchmarks.services import benchmark_import
 from footprint.celery import app as platform_app
 from leaderboard.selectors import leaderboard_rows
 from runners.broker import PLATFORM_QUEUE
+from runners.sandbox.docker import DockerSandbox
 from submissions.models import Run, Submission
 from submissions.services import submission_create
 from submissions.uploads import inspect_image_tarball
@@ -285,6 +286,7 @@ class Deployment:
             platform_worker_command(concurrency=2),
             platform_env(env, database_url),
         )
+        self.cgroup_root = env["FOOTPRINT_CGROUP_ROOT"]
         self._processes, self._runner_env = (
             processes,
             {**env, "FOOTPRINT_RUNNER_WORK_DIR": str(tmp_path / "runner-work")},
@@ -377,10 +379,11 @@ def deployment(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+    # What a runner does when it starts (reap_orphans): its containers, then the empty
+    # cgroup parents a runner stopped mid-job left under its root.
     for site in started:
-        label = f"org.footprint.hardware-class={site.hardware.name}"
-        for container in docker_client.containers.list(all=True, filters={"label": label}):
-            container.remove(force=True)
+        sandbox = DockerSandbox(docker_client, cgroup_root=site.cgroup_root)
+        sandbox.reap_orphans(f"org.footprint.hardware-class={site.hardware.name}")
 
 
 def test_a_submission_is_dispatched_measured_ingested_and_ranked(broker_url, platform_broker, deployment):
