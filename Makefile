@@ -13,14 +13,16 @@ OFFLINE_BASE_IMAGE ?= footprint/base:bookworm
 WHEELS := .cache/wheels
 EXAMPLES_OUT := var/examples
 
-.PHONY: run test test-deploy deploy-images venv images examples lint lint-imports clean-var
+.PHONY: run test test-deploy deploy-images venv images examples lint lint-imports clean-var api-schema
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Footprint needs Python 3.11, found " + sys.version' 
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	@# The `footprint` command (footprint.cli), editable: it runs this checkout's client.
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # The runtime image's base: the public Python image when it is here or can be pulled,
@@ -46,7 +48,9 @@ run: venv
 	else \
 	  echo "No Docker engine answers: the site serves, runs stay queued (see /runners/)."; \
 	fi
-	$(PY) manage.py run_local --port $(PORT)
+	@# Jobs name the runtime by its image id: a tag re-pointed later changes nothing (docs/security.md).
+	@runtime=$$(docker image inspect --format '{{.Id}}' $(RUNTIME_IMAGE) 2>/dev/null || echo $(RUNTIME_IMAGE)); \
+	FOOTPRINT_RUNTIME_IMAGE=$${FOOTPRINT_RUNTIME_IMAGE:-$$runtime} $(PY) manage.py run_local --port $(PORT)
 
 # The suite runs on the deployment's services (see .ci/services.sh); the embedded defaults
 # are exercised by their own tests.
@@ -54,6 +58,8 @@ test: export DATABASE_URL ?= postgresql://footprint:footprint@127.0.0.1:5432/foo
 test: export FOOTPRINT_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 test: export FOOTPRINT_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key-not-for-deployment-0123456789abcdef
+# Schemathesis (tests/api/test_schema_conformance.py): examples per API operation and caller.
+test: export FOOTPRINT_SCHEMATHESIS_EXAMPLES ?= 25
 test: venv
 	@$(PY) -c 'import os,socket,urllib.parse as u; p=u.urlparse(os.environ["DATABASE_URL"]); socket.create_connection((p.hostname, p.port or 5432), 2)' 2>/dev/null || { \
 	  echo "PostgreSQL does not answer at $$DATABASE_URL; as root, run: bash .ci/services.sh" >&2; exit 1; }
@@ -78,6 +84,11 @@ test-deploy: venv
 # reachable; the runtime's id is written into docker/.env (docs/operator.md).
 deploy-images: venv
 	docker/build-images.sh
+
+# The API's OpenAPI 3 schema, as /api/v1/schema/ serves it.
+api-schema: venv
+	$(PY) manage.py spectacular --validate --file var/openapi.yaml
+	@echo "wrote var/openapi.yaml"
 
 # The platform's apps import one way (.importlinter); platform/ is not a package, its apps are.
 lint-imports: venv

@@ -16,8 +16,6 @@ newest version of the demo benchmark that `manage.py seed_digits` wrote under va
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -28,10 +26,11 @@ from identity_jobs import (
     MIN_QUERIES,
     WARMUP_QUERIES,
     WARMUP_S,
-    default_cpuset,
+    add_arguments,
     default_data_dir,
     figures,
     identity_jobs,
+    print_result,
 )
 
 from runners.placement import parse_cpuset, pin_current_process
@@ -88,11 +87,8 @@ def inprocess_p50_us(model_path: Path, data: Path, cpus: set[int], threads: int,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--runtime-image", default=os.environ.get("FOOTPRINT_RUNTIME_IMAGE", "footprint/runtime:1"))
-    parser.add_argument("--cpuset", default=default_cpuset())
+    add_arguments(parser)
     args = parser.parse_args()
     data = args.data or default_data_dir()
     cpus = parse_cpuset(args.cpuset)
@@ -130,11 +126,7 @@ def main() -> int:
         "placement": placement,
         "data": str(data),
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
+    print_result(result, as_json=args.json, width=28)
     return 0
 
 

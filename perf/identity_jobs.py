@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -141,3 +142,19 @@ def identity_jobs(**kwargs) -> Iterator[IdentityJobs]:
 
 def figures(document: dict) -> dict[tuple[str, str], float]:
     return {(f["subject"], f["name"]): f["value"] for f in document["figures"]}
+
+
+def add_arguments(parser) -> None:
+    """The options every perf/ benchmark of identity jobs takes."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--runtime-image", default=os.environ.get("FOOTPRINT_RUNTIME_IMAGE", "footprint/runtime:1"))
+    parser.add_argument("--cpuset", default=default_cpuset())
+
+
+def print_result(result: dict, *, as_json: bool, width: int = 28) -> None:
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:{width}} {value}")

@@ -12,14 +12,12 @@ interval, and the largest |speed-up - 1| of each set: `identity_speedup_max_dev`
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys
 import time
-from pathlib import Path
 
-from identity_jobs import default_cpuset, default_data_dir, figures, identity_jobs
+from identity_jobs import add_arguments, default_data_dir, figures, identity_jobs, print_result
 
 from runners.placement import parse_cpuset
 
@@ -46,11 +44,8 @@ def run_set(runner, count: int) -> tuple[list[float], list[list[float]], list[fl
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--jobs", type=int, default=5)
-    parser.add_argument("--data", type=Path, default=None)
-    parser.add_argument("--runtime-image", default=os.environ.get("FOOTPRINT_RUNTIME_IMAGE", "footprint/runtime:1"))
-    parser.add_argument("--cpuset", default=default_cpuset())
+    add_arguments(parser)
     args = parser.parse_args()
     data = args.data or default_data_dir()
     others = os.sched_getaffinity(0) - parse_cpuset(args.cpuset)
@@ -75,11 +70,7 @@ def main() -> int:
         "busy_cpus": sorted(others),
         "cpuset": args.cpuset,
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:42} {value}")
+    print_result(result, as_json=args.json, width=42)
     return 0
 
 

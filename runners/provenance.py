@@ -53,6 +53,7 @@ def job_provenance(spec: JobSpec, host: dict, *, execution: str | None = None) -
         "contract": CONTRACT,
         "image_id": spec.submission.image_id,
         "tarball_sha256": spec.submission.tarball_sha256,
+        "image_reference": spec.submission.image_reference,
         "runtime_image": spec.runtime_image,
         "division": spec.submission.division,
         "hardware_class": document["hardware_class"],

@@ -28,11 +28,15 @@ DEFAULT_CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class SubmissionSpec:
+    """The image to measure: from a tarball (`image_location`, `tarball_sha256`) or from a
+    registry by a reference pinned by digest (`image_reference`, pulled by the runner)."""
+
     id: int
     division: str  # "standard" | "own"
     image_id: str
-    image_location: str
-    tarball_sha256: str
+    image_location: str | None = None
+    tarball_sha256: str | None = None
+    image_reference: str | None = None
 
     @property
     def own_runtime(self) -> bool:
@@ -180,7 +184,9 @@ def parse_job(document: Any) -> JobSpec:
     return JobSpec(
         run_id=spec["run_id"],
         attempt=spec["attempt"],
-        submission=SubmissionSpec(**{k: spec["submission"][k] for k in SubmissionSpec.__dataclass_fields__}),
+        submission=SubmissionSpec(
+            **{k: spec["submission"][k] for k in SubmissionSpec.__dataclass_fields__ if k in spec["submission"]}
+        ),
         benchmark=BenchmarkSpec(
             slug=spec["benchmark"]["slug"],
             data_location=spec["benchmark"]["data_location"],

@@ -68,8 +68,9 @@ def _no_fetch(url: str, sha256: str) -> Path:
     )
 
 
-def job_inputs(spec: JobSpec, work: Path, fetch: Fetch | None) -> tuple[Path, Path]:
-    """(the benchmark's data folder, the submission's tarball) on this runner's disk.
+def job_inputs(spec: JobSpec, work: Path, fetch: Fetch | None) -> tuple[Path, Path | None]:
+    """(the benchmark's data folder, the submission's tarball) on this runner's disk; no
+    tarball for a submission named by registry reference (the runner pulls it).
 
     `file://` locations are read where they are. `http(s)://` ones are fetched with the job's
     token, checked against the sha256 the spec names, and linked into the job's folder.
@@ -90,10 +91,13 @@ def job_inputs(spec: JobSpec, work: Path, fetch: Fetch | None) -> tuple[Path, Pa
             _link(fetch(base + name, spec.benchmark.files[name]), data / name)
     else:
         data = local_path(spec.benchmark.data_location)
-    if _is_remote(spec.submission.image_location):
-        tarball = fetch(spec.submission.image_location, spec.submission.tarball_sha256)
+    location = spec.submission.image_location
+    if location is None:
+        tarball = None
+    elif _is_remote(location):
+        tarball = fetch(location, spec.submission.tarball_sha256)
     else:
-        tarball = local_path(spec.submission.image_location)
+        tarball = local_path(location)
     return data, tarball
 
 
@@ -134,12 +138,16 @@ def stage(spec: JobSpec, sandbox: DockerSandbox, work: Path, fetch: Fetch | None
     if spec.runtime_image.startswith("sha256:") and runtime_image_id != spec.runtime_image:
         raise JobFailure("staging", "runtime_image_missing", f"the runtime image {spec.runtime_image} is not here")
     try:
-        sandbox.ensure_image(
-            spec.submission.image_id,
-            tarball,
-            scratch_dir=work,
-            max_expanded_bytes=spec.limits.image_max_expanded_bytes,
-        )
+        if spec.submission.image_reference:
+            sandbox.pull_image(spec.submission.image_reference, spec.submission.image_id)
+        else:
+            assert tarball is not None  # the schema wants a reference or a tarball's location
+            sandbox.ensure_image(
+                spec.submission.image_id,
+                tarball,
+                scratch_dir=work,
+                max_expanded_bytes=spec.limits.image_max_expanded_bytes,
+            )
     except SandboxError as exc:
         if exc.code == "docker_unavailable":
             raise

@@ -86,9 +86,20 @@ def coefficient_of_variation(values: Sequence[float]) -> float | None:
     return float(np.std(values, ddof=1)) / mean
 
 
+def _observed_median(samples: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The p50 by `latency_percentile_us`'s rule (index floor(n / 2), no interpolation), along `axis`."""
+    n = samples.shape[axis]
+    k = min(n - 1, n * 50 // 100)
+    return np.take(np.partition(samples, k, axis=axis), k, axis=axis)
+
+
 def median_ratio(numerator: np.ndarray, denominator: np.ndarray) -> float:
-    """median(numerator) / median(denominator) of two sample arrays (the speed-up's form)."""
-    return float(np.median(numerator)) / float(np.median(denominator))
+    """p50(numerator) / p50(denominator) of two sample arrays (the speed-up's form).
+
+    The p50s are those the result publishes (`latency_percentile_us`), so the speed-up a
+    reader sees is exactly the ratio of the two latencies shown beside it.
+    """
+    return float(_observed_median(np.asarray(numerator))) / float(_observed_median(np.asarray(denominator)))
 
 
 def bootstrap_ratio_interval(
@@ -100,7 +111,7 @@ def bootstrap_ratio_interval(
     rng: np.random.Generator,
     chunk: int = 100,
 ) -> tuple[float, float]:
-    """A percentile bootstrap interval of median(numerator) / median(denominator), by block pair.
+    """A percentile bootstrap interval of p50(numerator) / p50(denominator), by block pair.
 
     `numerator_blocks` and `denominator_blocks` have shape [pairs, queries per block]: pair k
     holds two blocks measured back to back on the same inputs (the reference's and the
@@ -118,8 +129,8 @@ def bootstrap_ratio_interval(
     while done < resamples:
         count = min(chunk, resamples - done)
         picks = rng.integers(0, pairs, size=(count, pairs))
-        top = np.median(numerator_blocks[picks].reshape(count, -1), axis=1)
-        bottom = np.median(denominator_blocks[picks].reshape(count, -1), axis=1)
+        top = _observed_median(numerator_blocks[picks].reshape(count, -1), axis=1)
+        bottom = _observed_median(denominator_blocks[picks].reshape(count, -1), axis=1)
         ratios[done : done + count] = top / bottom
         done += count
     tail = (1.0 - confidence) / 2.0

@@ -291,7 +291,9 @@ def _start_heartbeat(**_: object) -> None:
             if not ok:
                 state, words = "unavailable", detail
             elif running:
-                state, words = "busy", "measuring run " + ", ".join(str(r) for r in running)
+                # The ids go in `running` (the platform's orphan check), not in the words, which a
+                # public page shows: a private run's id is nobody else's business.
+                state, words = "busy", "measuring a job"
             else:
                 state, words = "idle", "waiting for jobs"
             send_status(state, docker_ok=ok, detail=words, versions={"docker": detail} if ok else {}, running=running)

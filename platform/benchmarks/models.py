@@ -82,6 +82,14 @@ class Benchmark(models.Model):
         help_text="a result is flagged unstable when the p50 CV over the repeats exceeds this fraction",
     )
 
+    # Whether anyone may download the benchmark's files, test split included (for
+    # `footprint reproduce`); off, the test split stays on the runners (hidden labels).
+    data_public = models.BooleanField(
+        default=False,
+        help_text="anyone may download both splits and the reference (public data, e.g. a demo); "
+        "off: the test split never leaves the runners",
+    )
+
     created = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -57,6 +57,7 @@ SETTABLE_FIELDS = (
     "seed",
     "serve_repeats",
     "unstable_cv_threshold",
+    "data_public",
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 

@@ -1,4 +1,4 @@
-"""URLs of the home page and the benchmark list."""
+"""URLs of the benchmark list."""
 
 from __future__ import annotations
 
@@ -7,6 +7,5 @@ from django.urls import path
 from benchmarks import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("benchmarks/", views.benchmark_list, name="benchmark-list"),
 ]

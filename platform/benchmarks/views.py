@@ -1,4 +1,4 @@
-"""The home page and the list of benchmarks."""
+"""The list of benchmarks (the home page, which counts results, is pages.views.home)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ def _benchmarks_and_classes() -> dict[str, object]:
         "benchmarks": list(Benchmark.objects.order_by("name")),
         "hardware_classes": list(HardwareClass.objects.filter(active=True).order_by("name")),
     }
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", _benchmarks_and_classes())
 
 
 def benchmark_list(request: HttpRequest) -> HttpResponse:

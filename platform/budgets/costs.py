@@ -325,17 +325,30 @@ def search_cost_from(*, figures: Iterable[FigureLike], gpus: int, method: Any) -
     )
 
 
+def method_with_declared_search(method: Any, declared_on_upload: Any) -> Any:
+    """method.json, with the search declared on the upload form when method.json declares none.
+
+    The method's own declaration comes first: it is what the measured run produced.
+    """
+    if not declared_on_upload:
+        return method
+    base = method if isinstance(method, Mapping) else {}
+    if base.get("search") is not None:
+        return method
+    return {**base, "search": declared_on_upload}
+
+
 def search_cost_for_result(*, result: Any) -> SearchCost:
     """The search cost of a stored Result (its figures, its run's hardware class, method.json).
 
-    Reads `result.figures.all()` (prefetch it for many results) and
-    `result.run.hardware_class` (select or prefetch it).
+    Reads `result.figures.all()` (prefetch it for many results),
+    `result.run.hardware_class` and `result.run.submission` (select or prefetch them).
     """
     document = result.document if isinstance(result.document, Mapping) else {}
     return search_cost_from(
         figures=result.figures.all(),
         gpus=result.run.hardware_class.gpus,
-        method=document.get("method"),
+        method=method_with_declared_search(document.get("method"), result.run.submission.declared_search),
     )
 
 

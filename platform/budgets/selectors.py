@@ -7,6 +7,7 @@ Measured, estimated and declared parts stay apart in everything returned here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +22,11 @@ from budgets.costs import (
     Co2e,
     SearchCost,
     co2e_for,
+    method_with_declared_search,
     search_cost_for_result,
     search_cost_from,
 )
 from budgets.models import Track
-from budgets.svg import Series, curve_svg
 from budgets.tracks import track_fits, track_for, track_misfit_reasons, tracks_in_order
 from budgets.trials import (
     ENERGY_BASIS_SPLIT,
@@ -42,9 +43,54 @@ from submissions.models import Figure, Result
 # energy_break_even.inferences in exports when the method saves no energy per inference.
 BREAK_EVEN_NEVER = "never"
 
-# An inline SVG stays small: at most this many points a series (a best-so-far staircase
+# A chart's data stays small: at most this many points a series (a best-so-far staircase
 # keeps only its steps, which are few; the expected maximum is a smooth curve).
 CURVE_MAX_POINTS = 300
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: Sequence[tuple[float, float]]  # (x, y), in drawing order
+    step: bool = False  # a staircase (a best-so-far value holds until the next trial)
+    dashed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "points": [{"x": x, "y": y} for x, y in self.points],
+            "step": self.step,
+            "dashed": self.dashed,
+        }
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A line chart of a trial log, drawn by the page's chart library (static/js/charts.js)."""
+
+    title: str
+    x_label: str
+    y_label: str
+    series: tuple[Series, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the page hands the chart (json_script: escaped for a script element)."""
+        return {
+            "title": self.title,
+            "x_label": self.x_label,
+            "y_label": self.y_label,
+            "series": [one.as_dict() for one in self.series],
+        }
+
+
+def curve(*, series: Sequence[Series], x_label: str, y_label: str, title: str) -> Curve:
+    """A curve of finite points; raises ValueError without any point or with a coordinate not finite."""
+    drawn = tuple(one for one in series if len(one.points))
+    if not drawn:
+        raise ValueError("a curve needs at least one series with a point")
+    if not all(math.isfinite(v) for one in drawn for point in one.points for v in point):
+        raise ValueError("a curve draws finite coordinates only")
+    return Curve(title=title, x_label=x_label, y_label=y_label, series=drawn)
 
 
 def tracks_for_benchmark(*, benchmark: Benchmark | int) -> list[Track]:
@@ -97,12 +143,12 @@ def _steps(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return _thin(kept)
 
 
-def trial_curves(*, log: TrialLog, declared_kwh: float | None) -> tuple[dict[str, str | None], dict[str, str]]:
-    """SVG charts of a trial log: best-so-far versus trials and versus energy, expected max.
+def trial_curves(*, log: TrialLog, declared_kwh: float | None) -> tuple[dict[str, Curve | None], dict[str, str]]:
+    """Charts of a trial log: best-so-far versus trials and versus energy, expected max.
 
-    Returns ({"trials", "energy", "expected_max"}: SVG string or None, {name: why None}).
+    Returns ({"trials", "energy", "expected_max"}: Curve or None, {name: why None}).
     """
-    curves: dict[str, str | None] = {"trials": None, "energy": None, "expected_max": None}
+    curves: dict[str, Curve | None] = {"trials": None, "energy": None, "expected_max": None}
     why: dict[str, str] = {}
     if not log.trials:
         why = {name: "method.json has no trial log" for name in curves}
@@ -115,7 +161,7 @@ def trial_curves(*, log: TrialLog, declared_kwh: float | None) -> tuple[dict[str
     best = best_so_far(log.trials)
     failed = f", {log.failed_count} failed" if log.failed_count else ""
     by_trial = [(float(t.index), b) for t, b in zip(log.trials, best, strict=True) if b is not None]
-    curves["trials"] = curve_svg(
+    curves["trials"] = curve(
         series=[
             Series(name=f"best score so far ({len(log.trials)} trials{failed})", points=_steps(by_trial), step=True)
         ],
@@ -130,7 +176,7 @@ def trial_curves(*, log: TrialLog, declared_kwh: float | None) -> tuple[dict[str
     else:
         by_energy = [(kwh, b) for kwh, b in zip(axis.cumulative_kwh, best, strict=True) if b is not None]
         basis = "split by duration" if axis.basis == ENERGY_BASIS_SPLIT else "per trial"
-        curves["energy"] = curve_svg(
+        curves["energy"] = curve(
             series=[Series(name="best score so far", points=_steps(by_energy), step=True)],
             x_label=f"cumulative search energy, kWh (declared, {basis})",
             y_label="best score (declared)",
@@ -153,7 +199,7 @@ def trial_curves(*, log: TrialLog, declared_kwh: float | None) -> tuple[dict[str
         for n, score in enumerate(scores, start=1):
             running = score if running is None else max(running, score)
             observed.append((float(n), running))
-        curves["expected_max"] = curve_svg(
+        curves["expected_max"] = curve(
             series=[
                 Series(
                     name="expected max of n trials (Dodge et al. 2019)",
@@ -206,7 +252,7 @@ class ResultBudget:
     co2e: Co2e
     break_even: BreakEven
     trial_log: TrialLog
-    curves: dict[str, str | None]  # "trials", "energy", "expected_max": SVG or None
+    curves: dict[str, Curve | None]  # "trials", "energy", "expected_max": a chart, or None
     curve_notes: dict[str, str]  # curve name: why it is None
     notes: list[str]  # declared parts, unknowns
 
@@ -227,7 +273,8 @@ def result_budget(*, result: Result, tracks: Sequence[Track] | None = None) -> R
     figures = list(result.figures.all())
     hardware_class = result.run.hardware_class
     document = result.document if isinstance(result.document, Mapping) else {}
-    method = document.get("method") if isinstance(document.get("method"), Mapping) else {}
+    method = method_with_declared_search(document.get("method"), result.run.submission.declared_search)
+    method = method if isinstance(method, Mapping) else {}
     cost = search_cost_from(figures=figures, gpus=hardware_class.gpus, method=method)
     if tracks is None:
         tracks = tracks_for_benchmark(benchmark=result.run.submission.benchmark_id)
@@ -309,7 +356,7 @@ def result_budgets(*, results: Sequence[Result], tracks: Sequence[Track]) -> dic
     """
     results = list(results)
     if results:
-        prefetch_related_objects(results, "figures", "run__hardware_class")
+        prefetch_related_objects(results, "figures", "run__hardware_class", "run__submission")
     ordered = tracks_in_order(tracks)
     budgets = {}
     for result in results:

@@ -63,7 +63,14 @@ def _above(total: float, limit: float) -> tuple[str, str]:
     return repr(total), repr(limit)
 
 
-def track_misfit_reasons(*, cost: SearchCost, track: TrackLike) -> list[str]:
+class Totals(Protocol):
+    """What a track's limits are checked against: a SearchCost, or a board entry's copy of its totals."""
+
+    total_device_hours: float | None
+    total_kwh: float | None
+
+
+def track_misfit_reasons(*, cost: Totals | SearchCost, track: TrackLike) -> list[str]:
     """Why `cost` does not fit `track` (empty: it fits)."""
     reasons: list[str] = []
     if track.max_device_hours is not None:
@@ -80,8 +87,10 @@ def track_misfit_reasons(*, cost: SearchCost, track: TrackLike) -> list[str]:
         if cost.total_kwh is None:
             # A part without an energy figure could be any size: fitting it under a kWh
             # limit would be a guess, and a guess in the small lab's favour.
+            at_least = getattr(cost, "total_kwh_at_least", None)
+            known = f" (at least {_hours(at_least)} kWh)" if at_least is not None else ""
             reasons.append(
-                f"{track.name}: the total energy is unknown (at least {_hours(cost.total_kwh_at_least)} kWh), "
+                f"{track.name}: the total energy is unknown{known}, "
                 f"so it cannot be shown to be within {_hours(track.max_kwh)} kWh"
             )
         elif not within_limit(total=cost.total_kwh, limit=track.max_kwh):
@@ -90,7 +99,7 @@ def track_misfit_reasons(*, cost: SearchCost, track: TrackLike) -> list[str]:
     return reasons
 
 
-def track_fits(*, cost: SearchCost, track: TrackLike) -> bool:
+def track_fits(*, cost: Totals | SearchCost, track: TrackLike) -> bool:
     return not track_misfit_reasons(cost=cost, track=track)
 
 
@@ -98,7 +107,7 @@ def tracks_in_order(tracks: Sequence[TrackLike]) -> list[TrackLike]:
     return sorted(tracks, key=lambda t: (t.order, t.slug))
 
 
-def track_for(*, cost: SearchCost, tracks: Sequence[TrackLike]) -> TrackLike | None:
+def track_for(*, cost: Totals | SearchCost, tracks: Sequence[TrackLike]) -> TrackLike | None:
     """The first track by (order, slug) whose limits the totals fit.
 
     A track without limits takes every result; None only when the operator left no such

@@ -8,6 +8,16 @@ from typing import Any
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
+# Spreadsheets run a cell that starts with one of these as a formula; text from users (a
+# method's name, a reason) is written with a leading apostrophe (OWASP, "CSV injection").
+# Numbers are never touched.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell that a spreadsheet shows as text, never runs as a formula."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
 
 class _Echo:
     """A file-like object whose write returns the line: csv.writer then yields strings."""

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from core.numbers import finite_number
-from core.units import BYTES_PER_GIB, BYTES_PER_KIB, BYTES_PER_MIB, joules_to_kwh
+from core.units import BYTES_PER_GIB, BYTES_PER_KIB, BYTES_PER_MIB, J_PER_KWH, S_PER_HOUR, joules_to_kwh
 
 MISSING = "\u2014"
 
@@ -113,3 +113,65 @@ def figure_value(value: Any, unit: str) -> str:
     if unit == "count":
         return f"{number:,.0f}"
     return f"{number:g} {unit}"
+
+
+def duration(seconds: Any) -> str:
+    """A time span in the unit people read: 3.2 -> "3.2 s", 252 -> "4 min 12 s", 9000 -> "2.5 h"."""
+    number = finite_number(seconds)
+    if number is None:
+        return MISSING
+    if number < 60:
+        return f"{plain_significant(number, 2)} s"
+    if number < 3600:
+        minutes, rest = divmod(round(number), 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    if number < 86400 * 2:
+        return f"{plain_significant(number / 3600, 2)} h"
+    return f"{plain_significant(number / 86400, 2)} days"
+
+
+def energy(joules: Any) -> str:
+    """An energy in the unit people read: 16.2 -> "16 J", 5400 -> "5.4 kJ", 7.2e6 -> "2.0 kWh"."""
+    number = finite_number(joules)
+    if number is None:
+        return MISSING
+    magnitude = abs(number)
+    if magnitude < 1000:
+        return f"{plain_significant(number, 2)} J"
+    if magnitude < J_PER_KWH / 10:
+        return f"{plain_significant(number / 1000, 2)} kJ"
+    return f"{plain_significant(joules_to_kwh(number), 2)} kWh"
+
+
+def device_time(device_hours: Any, gpus: int = 0, cores: int = 1) -> str:
+    """Device-hours in words: "3.2 s of one core", "2.5 h on 4 GPUs" (budgets.costs counts a
+    CPU class as one device, whatever its cores)."""
+    number = finite_number(device_hours)
+    if number is None:
+        return MISSING
+    if gpus:
+        return f"{duration(number * S_PER_HOUR / gpus)} on {gpus} GPU{'s' if gpus != 1 else ''}"
+    return f"{duration(number * S_PER_HOUR)} of {'one core' if cores == 1 else f'{cores} cores'}"
+
+
+def count_words(value: Any) -> str:
+    """A count as people say it: 12345 -> "12,345", 3_200_000 -> "3.2 million"."""
+    number = finite_number(value)
+    if number is None:
+        return MISSING
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(number) >= size:
+            return f"{plain_significant(number / size, 2)} {word}"
+    return f"{number:,.0f}"
+
+
+def microseconds(value: Any) -> str:
+    """A latency with its unit: 66.66 -> "66.7 µs"; missing: an em dash, without a unit."""
+    number = finite_number(value)
+    return MISSING if number is None else f"{number:,.1f}\u00a0\u00b5s"
+
+
+def mib_text(size_bytes: Any) -> str:
+    """Bytes as MiB with the unit: 26214400 -> "25.0 MiB"; missing: an em dash, without a unit."""
+    number = finite_number(size_bytes)
+    return MISSING if number is None else f"{number / BYTES_PER_MIB:,.1f}\u00a0MiB"

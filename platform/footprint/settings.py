@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as local static files
     "core",
     "benchmarks",
     "submissions",
@@ -58,13 +61,14 @@ INSTALLED_APPS = [
     "budgets",
     "papers",
     "pages",
+    "api",
     "demo",
     "footprint",  # management commands (run_local, import_benchmark)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # The site's static files (admin included) from gunicorn itself, after collectstatic.
+    # The site's static files (the admin's, the vendored chart library, its scripts), under gunicorn too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers django-ratelimit's refusals with RATELIMIT_VIEW (a 429, not a 403).
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "footprint.urls"
@@ -128,6 +134,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Password reset mails: printed on the console by the embedded default (make run); a
+# deployment names an SMTP backend and its EMAIL_* settings.
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "footprint@localhost")
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -142,15 +154,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.is_dir()]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
-# Served by WhiteNoise from STATIC_ROOT (collectstatic runs when a deployment's web service
-# starts); in DEBUG straight from the apps' folders, no collectstatic needed.
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+# Served from the source folders as they are (no collectstatic step for a few small files);
+# a deployment's web service also collects them into STATIC_ROOT when it starts.
+WHITENOISE_USE_FINDERS = True
 try:
-    # WhiteNoise warns on every start when STATIC_ROOT is missing (before a collectstatic).
+    # WhiteNoise looks into STATIC_ROOT too, and warns on every start when it is missing.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError:
     pass
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # ---------------------------------------------------------------------------------------
 # Security. Secure cookies unless DEBUG; a deployment behind HTTPS turns the redirect and
@@ -192,6 +204,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Every upload, not only the submission form's, is capped and hashed while it streams.
 FILE_UPLOAD_HANDLERS = ["submissions.uploads.CappedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_str("FOOTPRINT_UPLOAD_TEMP_DIR", "") or None
+# An upload in pieces nobody wrote to for this long, and no submission took, is removed.
+FOOTPRINT_UPLOAD_EXPIRY_S = env_int("FOOTPRINT_UPLOAD_EXPIRY_S", 2 * 24 * 3600, minimum=60)
+# Registries that submissions by reference (host/name@sha256:...) may name, and those of
+# them spoken to over plain HTTP (a registry on the same host, in tests).
+FOOTPRINT_REGISTRY_HOSTS = env_list("FOOTPRINT_REGISTRY_HOSTS", ["ghcr.io", "quay.io"])
+FOOTPRINT_REGISTRY_INSECURE_HOSTS = env_list("FOOTPRINT_REGISTRY_INSECURE_HOSTS", [])
 
 # ---------------------------------------------------------------------------------------
 # Runners and measurement
@@ -244,6 +262,7 @@ CELERY_TASK_DEFAULT_QUEUE = PLATFORM_QUEUE
 CELERY_TASK_ROUTES = ("footprint.celery.route_task",)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-runs": {"task": "footprint.sweep_stuck_runs", "schedule": 60.0},
+    "expire-uploads": {"task": "footprint.expire_uploads", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("FOOTPRINT_BEAT_SCHEDULE", str(VAR_DIR / "celerybeat-schedule"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -251,14 +270,86 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 FOOTPRINT_LONGEST_JOB_S = LONGEST_JOB_S
 
 # ---------------------------------------------------------------------------------------
-# REST framework (the API itself comes later)
+# Cache: shared by every process, for the API's throttles and the rate limits of sign-up,
+# login and upload. FOOTPRINT_CACHE_URL: "db" (default, a table in the database; created by
+# `migrate`), "redis://host:6379/1" in a deployment, or "locmem" (one
+# process only: not for a deployment with several workers).
+
+_cache_url = env_str("FOOTPRINT_CACHE_URL", "db")
+if _cache_url == "db":
+    _cache: dict[str, object] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "footprint_cache",
+    }
+elif _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    _cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+elif _cache_url == "locmem":
+    _cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+else:
+    raise ImproperlyConfigured(
+        f"FOOTPRINT_CACHE_URL={_cache_url!r} is not a cache; use db, redis://host:port/db or locmem"
+    )
+CACHES = {"default": _cache}
+
+# django-ratelimit: sign-up, login, password login for API tokens, and uploads (web and API).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "footprint.views.rate_limited"
+FOOTPRINT_RATE_SIGNUP = env_str("FOOTPRINT_RATE_SIGNUP", "10/h")
+FOOTPRINT_RATE_LOGIN = env_str("FOOTPRINT_RATE_LOGIN", "20/h")
+FOOTPRINT_RATE_UPLOAD = env_str("FOOTPRINT_RATE_UPLOAD", "60/h")
+
+# ---------------------------------------------------------------------------------------
+# Quotas, enforced in the database (submissions.quotas) for the web upload and the API;
+# an operator sets others per user and per benchmark in the admin (Quota rows).
+
+FOOTPRINT_QUOTA_SUBMISSIONS_PER_DAY = env_int("FOOTPRINT_QUOTA_SUBMISSIONS_PER_DAY", 20, minimum=0)
+FOOTPRINT_QUOTA_ACTIVE_RUNS = env_int("FOOTPRINT_QUOTA_ACTIVE_RUNS", 10, minimum=0)
+
+# ---------------------------------------------------------------------------------------
+# REST framework: /api/v1/ (platform/api). Throttles count in the shared cache above; they
+# smooth traffic, they are not a security measure (the quotas are, in the database).
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.AnonThrottle", "api.throttles.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("FOOTPRINT_API_RATE_ANON", "600/h"),
+        "user": env_str("FOOTPRINT_API_RATE_USER", "6000/h"),
+        "uploads": env_str("FOOTPRINT_API_RATE_UPLOADS", "600/h"),
+    },
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Footprint API",
+    "DESCRIPTION": (
+        "Submit compressed models, follow their runs, read measured results and leaderboards. "
+        "Every figure carries its value, unit and label (measured, estimated or declared). "
+        'Errors have one shape: {"error": {"code", "message", "fields"}}. '
+        "Authenticate with a personal API token (Authorization: Bearer fp_...), made on /account/tokens/."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RunStateEnum": "submissions.models.Run.State"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
     ],
 }
 

@@ -13,13 +13,17 @@ operator's invalidation (with its reason), the accuracy floor, or an unmeasured 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from budgets.breakeven import break_even_for
 from budgets.costs import co2e_for
 from budgets.selectors import budget_export
-from leaderboard.selectors import LeaderboardRow, TrackBoard, track_limits_text
+from core.downloads import csv_text
+from leaderboard.selectors import LeaderboardRow, TrackBoard, board_rows_iter, track_limits_text
 from submissions.models import Audit, Figure
+
+if TYPE_CHECKING:
+    from leaderboard.presenters import BoardQuery
 
 EXPORT_SCHEMA = "footprint.leaderboard/1"
 # Labels of several parts are joined with this in a CSV cell: "declared+measured".
@@ -32,12 +36,32 @@ EXPORT_FIGURES: tuple[tuple[str, str], ...] = (
     ("latency_p50_us", "latency_p50_us"),
     ("latency_p90_us", "latency_p90_us"),
     ("speedup", "speedup"),
+    ("speedup_ci_low", "speedup_ci_low"),
+    ("speedup_ci_high", "speedup_ci_high"),
     ("compression_ratio", "compression_ratio"),
     ("theoretical_speedup", "theoretical_speedup"),
     ("serve_peak_memory_bytes", "serve_peak_memory_bytes"),
     ("energy_per_inference_mj", "energy_per_inference_mj"),
     ("reference_energy_per_inference_mj", "reference_energy_per_inference_mj"),
 )
+
+# The unit of each exported figure: the contract's unit of the figure behind it
+# (runners/README.md).
+EXPORT_UNITS: dict[str, str] = {
+    "accuracy": "fraction",
+    "accuracy_delta": "fraction",
+    "latency_p50_us": "us",
+    "latency_p90_us": "us",
+    "speedup": "ratio",
+    "speedup_ci_low": "ratio",
+    "speedup_ci_high": "ratio",
+    "compression_ratio": "ratio",
+    "theoretical_speedup": "ratio",
+    "serve_peak_memory_bytes": "bytes",
+    "energy_per_inference_mj": "mJ",
+    "reference_energy_per_inference_mj": "mJ",
+}
+assert all(attribute in EXPORT_UNITS for attribute, _ in EXPORT_FIGURES)
 
 CSV_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -78,21 +102,23 @@ CSV_COLUMNS: tuple[str, ...] = (
     "break_even_reason",
 )
 
-# Spreadsheets run a cell that starts with one of these as a formula; a method's name is
-# the submitter's text, so such a cell is written with a leading apostrophe (OWASP, "CSV
-# injection"). Numbers are never touched.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-
-def _csv_text(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
-def export_entries(*, tracked: TrackBoard) -> list[dict[str, Any]]:
-    """The board's entries as JSON-able dicts, in the page's order: the ranking, the entries
-    under the accuracy floor, then those never ranked (a failed audit, or invalidated)."""
-    grid_intensity = tracked.board.hardware_class.grid_intensity_g_per_kwh
-    return [_entry(row, grid_intensity=grid_intensity) for row in tracked.board.entries]
+def export_entries(*, tracked: TrackBoard, query: BoardQuery | None = None) -> Iterator[dict[str, Any]]:
+    """Every entry of the view (all its pages) as JSON-able dicts, in the page's order: the
+    ranking, the entries under the accuracy floor, then those never ranked (a failed audit,
+    or invalidated). Built a few hundred rows at a time."""
+    board = tracked.board
+    grid_intensity = board.hardware_class.grid_intensity_g_per_kwh
+    rows = board_rows_iter(
+        benchmark=board.benchmark,
+        hardware_class=board.hardware_class,
+        sort=board.sort,
+        track=tracked.track,
+        tracks=tracked.tracks,
+        filters=query.filters if query is not None else board.filters,
+    )
+    for row in rows:
+        yield _entry(row, grid_intensity=grid_intensity)
 
 
 def _audit(audit: Audit) -> dict[str, Any]:
@@ -129,7 +155,11 @@ def _entry(row: LeaderboardRow, *, grid_intensity: float | None) -> dict[str, An
         "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "flags": [flag.name for flag in row.flags],
         "figures": {
-            name: {"value": getattr(row, attribute), "label": row.labels.get(attribute)}
+            name: {
+                "value": getattr(row, attribute),
+                "unit": EXPORT_UNITS[attribute],
+                "label": row.labels.get(attribute),
+            }
             for attribute, name in EXPORT_FIGURES
         },
     }
@@ -151,8 +181,8 @@ def _entry(row: LeaderboardRow, *, grid_intensity: float | None) -> dict[str, An
     return entry
 
 
-def export_document(*, tracked: TrackBoard) -> dict[str, Any]:
-    """The JSON export: the board (benchmark, class, track, sort) and its entries."""
+def export_document(*, tracked: TrackBoard, query: BoardQuery | None = None) -> dict[str, Any]:
+    """The JSON export: the board (benchmark, class, track, sort, filters) and its entries."""
     board = tracked.board
 
     def track_dict(track: Any) -> dict[str, Any] | None:
@@ -178,9 +208,14 @@ def export_document(*, tracked: TrackBoard) -> dict[str, Any]:
         "track": track_dict(tracked.track),
         "tracks": [track_dict(track) for track in tracked.tracks],
         "sort": board.sort,
+        "filters": {
+            "division": board.filters.division or None,
+            "paper": board.filters.paper or None,
+            "flags": list(board.filters.flags),
+        },
         "accuracy_floor_fraction": board.accuracy_floor_fraction,
         "notes": [
-            "Each figure carries its label: measured (the runner's counters and clocks), estimated "
+            "Each figure carries its unit and its label: measured (the runner's counters and clocks), estimated "
             "(CPU time x the hardware class's power per core) or declared (stated by the submitter).",
             "search_cost keeps the measured compress phase and the declared off-platform search in separate "
             "blocks; total adds them, total.labels lists the labels it holds, and declared is true whenever "
@@ -192,7 +227,7 @@ def export_document(*, tracked: TrackBoard) -> dict[str, Any]:
             "with a failed audit, or invalidated by an operator, is never ranked, whatever its figures.",
             'energy_break_even.inferences is an integer, "never", or null with a reason.',
         ],
-        "entries": export_entries(tracked=tracked),
+        "entries": list(export_entries(tracked=tracked, query=query)),
     }
 
 
@@ -215,11 +250,11 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
         "rank": entry["rank"],
         "status": entry["status"],
         # The runner's sentences and the operator's reason: text, like a method's name.
-        "unranked_reason": _csv_text(entry["unranked_reason"] or ""),
+        "unranked_reason": csv_text(entry["unranked_reason"] or ""),
         "failed_audits": _joined([a["name"] for a in entry["audits"] if a["verdict"] == Audit.Verdict.FAILED]),
         "meets_accuracy_floor": entry["meets_accuracy_floor"],
-        "method": _csv_text(entry["method"]),
-        "owner": _csv_text(entry["owner"]),
+        "method": csv_text(entry["method"]),
+        "owner": csv_text(entry["owner"]),
         "division": entry["division"],
         "submission_id": entry["submission_id"],
         "run_id": entry["run_id"],
@@ -277,8 +312,8 @@ def csv_row(entry: dict[str, Any]) -> list[Any]:
     return [_cell(values.get(column)) for column in CSV_COLUMNS]
 
 
-def csv_rows(*, entries: list[dict[str, Any]]) -> Iterator[list[Any]]:
-    """The header, then one line per entry."""
+def csv_rows(*, tracked: TrackBoard, query: BoardQuery | None = None) -> Iterator[list[Any]]:
+    """The header, then one line per entry of the view, built while the response streams."""
     yield list(CSV_COLUMNS)
-    for entry in entries:
+    for entry in export_entries(tracked=tracked, query=query):
         yield csv_row(entry)

@@ -6,38 +6,67 @@ differences within that job. Rows are ranked by measured speed-up among the entr
 reach the benchmark's accuracy floor; those under it are listed apart, unranked, and so are
 the entries that are never ranked: a failed audit, or invalidated by an operator
 (submissions.standing).
+
+A board is read from its entries (leaderboard.entries): filters, order, ranks, counts and
+the Pareto front are computed by the database, and only the rows of the page asked for are
+built, so that the queries and the time stay flat in the size of the page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import OrderBy, RowRange
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import RowNumber
 
 from benchmarks.models import Benchmark, HardwareClass
+from budgets.costs import COMPRESS_FIGURES, SearchCost, method_with_declared_search, search_cost_from
 from budgets.models import Track
-from budgets.selectors import RowBudget, result_budgets, track_from_slug, tracks_for_benchmark
+from budgets.selectors import RowBudget, track_from_slug, tracks_for_benchmark
+from budgets.tracks import LIMIT_RELATIVE_TOLERANCE, track_for
+from leaderboard.entries import (
+    ENERGY_GROUPS,
+    ENERGY_MISSING,
+    FLAG_MAX_REALISED_FRACTION,
+    FLAG_MIN_THEORETICAL_SPEEDUP,
+    ROW_FIGURES,
+    ROW_REFERENCE_FIGURES,
+    SMALLER_NOT_FASTER,
+    energy_group,
+    entries_ensure,
+    pivot,
+    speedup_falls_short,
+    speedup_gap_words,
+)
+from leaderboard.models import BoardEntry
 from submissions.flags import FlagNote, result_flag_notes
 from submissions.models import Audit, Figure, ResultInvalidation, Run, Submission
-from submissions.standing import WITHHELD, Standing, result_standing
+from submissions.standing import Standing, result_standing
 
-# Row attribute -> (figure name, unit) of the submission's figures.
-ROW_FIGURES: dict[str, tuple[str, str]] = {
-    "accuracy": ("accuracy", "fraction"),
-    "latency_p50_us": ("latency_p50", "us"),
-    "latency_p90_us": ("latency_p90", "us"),
-    "speedup": ("speedup", "ratio"),
-    "compression_ratio": ("compression_ratio", "ratio"),
-    "theoretical_speedup": ("theoretical_speedup", "ratio"),
-    "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
-    "compress_wall_s": ("compress_wall", "s"),
-    "energy_per_inference_mj": ("energy_per_inference", "mJ"),
-}
-# The same job's reference, shown beside the submission's figure (second line, title).
-ROW_REFERENCE_FIGURES: dict[str, tuple[str, str]] = {
-    "reference_energy_per_inference_mj": ("energy_per_inference", "mJ"),
-}
+__all__ = [
+    "FLAG_MAX_REALISED_FRACTION",
+    "FLAG_MIN_THEORETICAL_SPEEDUP",
+    "ROW_FIGURES",
+    "ROW_REFERENCE_FIGURES",
+    "speedup_falls_short",
+]
+
 BASELINE_FIGURES: dict[str, tuple[str, str]] = {
     "accuracy": ("accuracy", "fraction"),
     "latency_p50_us": ("latency_p50", "us"),
@@ -46,7 +75,7 @@ BASELINE_FIGURES: dict[str, tuple[str, str]] = {
     "energy_per_inference_mj": ("energy_per_inference", "mJ"),
 }
 
-# Sort keys a page may ask for: key -> (row attribute, larger is better). "-key" reverses.
+# Sort keys a page may ask for: key -> (entry field, larger is better). "-key" reverses.
 SORT_KEYS: dict[str, tuple[str, bool]] = {
     "speedup": ("speedup", True),
     "compression_ratio": ("compression_ratio", True),
@@ -58,7 +87,8 @@ SORT_KEYS: dict[str, tuple[str, bool]] = {
     "serve_peak_memory_bytes": ("serve_peak_memory_bytes", False),
     "compress_wall_s": ("compress_wall_s", False),
     "energy_per_inference_mj": ("energy_per_inference_mj", False),
-    "name": ("name", False),
+    "total_kwh": ("total_kwh", False),
+    "name": ("submission__name", False),
     "finished_at": ("finished_at", False),
 }
 DEFAULT_SORT = "rank"
@@ -73,19 +103,21 @@ LABEL_GROUP_CAPTIONS: dict[str, str] = {
     "missing": "without this figure",
 }
 
-# A row is flagged "smaller, not faster" when its footprint promises a speed-up that the
-# measurement does not show: theoretical speed-up (dense / non-zero FLOPs) above
-# FLAG_MIN_THEORETICAL_SPEEDUP and a measured speed-up below FLAG_MAX_REALISED_FRACTION of it.
-# The usual cause: zeros that a dense kernel multiplies all the same (unstructured pruning).
-FLAG_MIN_THEORETICAL_SPEEDUP = 1.5
-FLAG_MAX_REALISED_FRACTION = 0.5
-
-
-def speedup_falls_short(*, measured: float | None, theoretical: float | None) -> bool:
-    """Whether a measured speed-up is far below the theoretical one (the flag rule above)."""
-    if measured is None or theoretical is None:
-        return False
-    return theoretical > FLAG_MIN_THEORETICAL_SPEEDUP and measured < FLAG_MAX_REALISED_FRACTION * theoretical
+# Flags a board can be narrowed to (?flag=...): the runner's flags and the board's own.
+FLAG_FILTERS: dict[str, str] = {
+    SMALLER_NOT_FASTER: "speed-up far below its footprint's promise",
+    "unstable": "unstable latency",
+    "predictions_differ": "predictions differ",
+    "cache_suspected": "cache suspected",
+    Figure.Label.DECLARED: "holds a declared figure",
+    Figure.Label.ESTIMATED: "holds an estimated figure",
+}
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
+# Entries listed apart (under the floor, withheld) shown on a page; the exports hold every one.
+APART_SHOWN = 10
+# The chart draws the Pareto front of the whole board; past this many points only the first.
+FRONT_MAX_POINTS = 500
 
 
 @dataclass
@@ -110,6 +142,9 @@ class LeaderboardRow:
     latency_p50_us: float | None = None
     latency_p90_us: float | None = None
     speedup: float | None = None
+    # The runner's confidence interval of the measured speed-up (bootstrap over block pairs).
+    speedup_ci_low: float | None = None
+    speedup_ci_high: float | None = None
     # Against the same job's reference: its parameters / the submission's non-zero ones,
     # its dense FLOPs / the submission's non-zero FLOPs (ShrinkBench's ratios for a model
     # pruned in place); measured by the standard runtime, or declared.
@@ -128,8 +163,11 @@ class LeaderboardRow:
     # Set by a label-grouped sort on the first row of a group that is not ranked against
     # the rows above it ("estimated — not ranked against measured"); "" otherwise.
     sort_caption: str = ""
-    # Search cost and budget track (leaderboard_track_board); None on a board read without tracks.
+    # Search cost and budget track.
     budget: RowBudget | None = None
+    # On the board's Pareto front: accuracy against latency, and against energy per inference.
+    on_latency_front: bool = False
+    on_energy_front: bool = False
 
     @property
     def failed_audits(self) -> list[Audit]:
@@ -137,8 +175,27 @@ class LeaderboardRow:
 
     @property
     def speedup_falls_short(self) -> bool:
-        """Measured speed-up far below the theoretical one: "smaller, not faster"."""
+        """Measured speed-up far below the theoretical one (leaderboard.entries.speedup_gap_words)."""
         return speedup_falls_short(measured=self.speedup, theoretical=self.theoretical_speedup)
+
+    @property
+    def speedup_gap(self) -> tuple[str, str] | None:
+        """(label, explanation) when the speed-up falls short of the footprint's promise."""
+        return speedup_gap_words(
+            measured=self.speedup, theoretical=self.theoretical_speedup, ci_low=self.speedup_ci_low
+        )
+
+    @property
+    def pareto_marks(self) -> list[str]:
+        """The Pareto fronts this entry is on, in words."""
+        return [
+            name
+            for name, on in (
+                ("accuracy vs latency", self.on_latency_front),
+                ("accuracy vs energy", self.on_energy_front),
+            )
+            if on
+        ]
 
 
 @dataclass
@@ -156,6 +213,33 @@ class BaselineRow:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FrontPoint:
+    """An entry on a Pareto front, for the chart (the whole board's front, not one page's)."""
+
+    run_id: int
+    name: str
+    accuracy: float
+    latency_p50_us: float | None
+    energy_per_inference_mj: float | None
+    energy_label: str | None
+    total_device_hours: float | None
+    total_kwh: float | None
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """What a board is narrowed to, besides its benchmark, hardware class and track."""
+
+    division: str = ""
+    paper: str = ""  # a paper's slug: its linked submissions only
+    flags: tuple[str, ...] = ()  # keys of FLAG_FILTERS; an entry must carry every one
+
+    @property
+    def active(self) -> bool:
+        return bool(self.division or self.paper or self.flags)
+
+
 @dataclass
 class LeaderboardBoard:
     benchmark: Benchmark
@@ -166,113 +250,39 @@ class LeaderboardBoard:
     under_floor: list[LeaderboardRow]  # listed apart, never ranked
     withheld: list[LeaderboardRow]  # a failed audit or invalidated: listed apart with the reason, never ranked
     baseline: BaselineRow | None
+    # Pagination of `rows` (page None: every row is in `rows`).
+    page: int | None = None
+    page_size: int = DEFAULT_PAGE_SIZE
+    rows_total: int = 0
+    under_floor_total: int = 0
+    withheld_total: int = 0
+    filters: BoardFilters = field(default_factory=BoardFilters)
+    # The Pareto fronts of the whole (filtered) board: accuracy against latency, and against
+    # energy per inference (measured and estimated energies each have their own front).
+    latency_front: list[FrontPoint] = field(default_factory=list)
+    energy_front: list[FrontPoint] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows and not self.under_floor and not self.withheld
+        return not (self.rows_total or self.under_floor_total or self.withheld_total)
 
     @property
     def entries(self) -> list[LeaderboardRow]:
-        """Every entry, as the page lists them: ranked table, under the floor, withheld."""
+        """Every entry built, as the page lists them: ranked table, under the floor, withheld."""
         return [*self.rows, *self.under_floor, *self.withheld]
 
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.rows_total // self.page_size)) if self.page is not None else 1
 
-def _figures(run: Run) -> dict[tuple[str, str], Figure]:
-    return {(f.subject, f.name): f for f in run.result.figures.all()}
-
-
-def _pivot(target: object, figures: dict[tuple[str, str], Figure], subject: str, names: dict) -> None:
-    labels = target.labels  # type: ignore[attr-defined]
-    for attribute, (name, unit) in names.items():
-        figure = figures.get((subject, name))
-        # A figure in another unit than the contract's is not comparable: leave it out.
-        if figure is not None and figure.unit == unit:
-            setattr(target, attribute, figure.value)
-            labels[attribute] = figure.label
+    @property
+    def first_index(self) -> int:
+        """The position (from 0) of the page's first row among the ranked table's rows."""
+        return 0 if self.page is None else (self.page - 1) * self.page_size
 
 
-def _default_key(row: LeaderboardRow) -> tuple:
-    # Measured speed-ups first, largest first; then accuracy; then who got there first.
-    measured = row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED
-    return (
-        0 if measured else 1,
-        -(row.speedup or 0.0) if measured else 0.0,
-        -(row.accuracy if row.accuracy is not None else -1.0),
-        row.finished_at.timestamp() if row.finished_at else float("inf"),
-        row.submission.pk,
-    )
-
-
-def _sorted_by_value(rows: list[LeaderboardRow], attribute: str, descending: bool) -> list[LeaderboardRow]:
-    ordered = sorted(rows, key=lambda r: r.submission.pk)  # stable tie-break
-    ordered.sort(key=lambda r: getattr(r, attribute), reverse=descending)
-    return ordered
-
-
-def _label_group(row: LeaderboardRow, attribute: str) -> str:
-    if getattr(row, attribute) is None:
-        return "missing"
-    label = row.labels.get(attribute)
-    # Anything not known to be measured or estimated is declared: it ranks with neither.
-    return label if label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED) else Figure.Label.DECLARED
-
-
-def _sorted_by_label_groups(rows: list[LeaderboardRow], attribute: str, descending: bool) -> list[LeaderboardRow]:
-    """Measured, then estimated, then declared, then missing; sorted within each group only.
-
-    The direction reverses the order inside a group, never the order of the groups: an
-    estimated figure is not comparable with a measured one, whichever way one reads.
-    """
-    ordered: list[LeaderboardRow] = []
-    for group in (Figure.Label.MEASURED, Figure.Label.ESTIMATED, Figure.Label.DECLARED, "missing"):
-        members = [r for r in rows if _label_group(r, attribute) == group]
-        if not members:
-            continue
-        members = (
-            sorted(members, key=_default_key)
-            if group == "missing"
-            else _sorted_by_value(members, attribute, descending)
-        )
-        # Measured rows lead without a caption; rows lacking the figure need one only below others.
-        if group != Figure.Label.MEASURED and (group != "missing" or ordered):
-            members[0].sort_caption = LABEL_GROUP_CAPTIONS[group]
-        ordered.extend(members)
-    return ordered
-
-
-def _sorted(rows: list[LeaderboardRow], sort: str) -> list[LeaderboardRow]:
-    for row in rows:
-        row.sort_caption = ""
-    if sort == DEFAULT_SORT:
-        return sorted(rows, key=_default_key)
-    key = sort.lstrip("-")
-    attribute, larger_is_better = SORT_KEYS[key]
-    descending = larger_is_better != sort.startswith("-")
-    if key in LABEL_GROUPED_SORTS:
-        return _sorted_by_label_groups(rows, attribute, descending)
-    present = [r for r in rows if getattr(r, attribute) is not None]
-    missing = [r for r in rows if getattr(r, attribute) is None]
-    # Rows without the figure go last whatever the direction.
-    return _sorted_by_value(present, attribute, descending) + sorted(missing, key=_default_key)
-
-
-def _ranked(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
-    """Number the ranked rows 1.. in the default order; a row whose speed-up is not measured
-    keeps no rank (it is listed after the ranked ones)."""
-    ordered = sorted(rows, key=_default_key)
-    for position, row in enumerate(ordered, start=1):
-        row.rank = position if row.standing == Standing.RANKED else None
-    return ordered
-
-
-def _tables(
-    rows: list[LeaderboardRow], sort: str
-) -> tuple[list[LeaderboardRow], list[LeaderboardRow], list[LeaderboardRow]]:
-    """The board's three tables, each sorted: the ranking, under the floor, withheld."""
-    listed = _ranked([r for r in rows if r.standing in (Standing.RANKED, Standing.SPEEDUP_NOT_MEASURED)])
-    under_floor = [r for r in rows if r.standing == Standing.UNDER_ACCURACY_FLOOR]
-    withheld = [r for r in rows if r.standing in WITHHELD]
-    return _sorted(listed, sort), _sorted(under_floor, sort), _sorted(withheld, sort)
+# ---------------------------------------------------------------------------------------
+# The board's entries, in SQL
 
 
 def normalize_sort(sort: str | None) -> str:
@@ -282,94 +292,416 @@ def normalize_sort(sort: str | None) -> str:
     return DEFAULT_SORT
 
 
-def leaderboard_rows(
-    *, benchmark: Benchmark, hardware_class: HardwareClass, sort: str | None = None
-) -> LeaderboardBoard:
-    """Published submissions' latest succeeded run on (benchmark, hardware class).
+def _fits(track: Track) -> Q:
+    """Entries whose totals fit `track`'s limits (budgets.tracks.within_limit, in SQL)."""
+    condition = Q()
+    if track.max_device_hours is not None:
+        condition &= Q(total_device_hours__lte=track.max_device_hours * (1 + LIMIT_RELATIVE_TOLERANCE))
+    if track.max_kwh is not None:
+        condition &= Q(total_kwh__lte=track.max_kwh * (1 + LIMIT_RELATIVE_TOLERANCE))
+    return condition
 
-    Three queries whatever the number of rows: the runs (with submission, owner, result
-    and its invalidation joined), their figures and their audits.
+
+# Which entries each of a board's tables holds: withheld (an operator invalidated it, or an
+# audit failed), listed (the ranking) and under the floor. Each is a test of the entry's own
+# columns, the conditions of the board's partial indexes (leaderboard.models).
+WITHHELD_ENTRIES = Q(invalidated=True) | Q(failed_audits__gt=0)
+LISTED_ENTRIES = Q(invalidated=False, failed_audits=0, meets_accuracy_floor=True)
+UNDER_FLOOR_ENTRIES = Q(invalidated=False, failed_audits=0, meets_accuracy_floor=False)
+
+
+def board_entries(
+    *,
+    benchmark: Benchmark,
+    hardware_class: HardwareClass,
+    track: Track | None = None,
+    filters: BoardFilters | None = None,
+) -> QuerySet[BoardEntry]:
+    """The entries of a board: published submissions' latest succeeded run, narrowed."""
+    entries = BoardEntry.objects.filter(
+        benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk, superseded=False, published=True
+    )
+    if track is not None:
+        entries = entries.filter(_fits(track))
+    filters = filters or BoardFilters()
+    if filters.division:
+        entries = entries.filter(division=filters.division)
+    if filters.paper:
+        entries = entries.filter(submission__papers__slug=filters.paper)
+    for flag in filters.flags:
+        entries = entries.filter(flag_names__contains=f" {flag} ")
+    return entries
+
+
+def _default_order() -> list[OrderBy]:
+    # Measured speed-ups first, largest first; then accuracy; then who got there first. The
+    # index entry_board_ranking holds this order (rank_speedup is None exactly when the
+    # speed-up is not measured, and a succeeded result always has an accuracy).
+    return [
+        F("speedup_measured").desc(),
+        F("rank_speedup").desc(),
+        F("accuracy").desc(),
+        F("finished_at").asc(),
+        F("submission_id").asc(),
+    ]
+
+
+def _only_when(condition: Q, orders: list[OrderBy]) -> list[OrderBy]:
+    """`orders` applied to the rows matching `condition`; other rows tie on them."""
+    return [
+        OrderBy(Case(When(condition, then=order.expression)), descending=order.descending, nulls_last=True)
+        for order in orders
+    ]
+
+
+def _ordering(sort: str) -> list[OrderBy]:
+    if sort == DEFAULT_SORT:
+        return _default_order()
+    key = sort.lstrip("-")
+    column, larger_is_better = SORT_KEYS[key]
+    descending = larger_is_better != sort.startswith("-")
+    value = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    if key in LABEL_GROUPED_SORTS:
+        # The direction reverses the order inside a group, never the order of the groups:
+        # an estimated figure is not comparable with a measured one, whichever way one reads.
+        missing = Q(energy_group=ENERGY_MISSING)
+        return [F("energy_group").asc(), value, *_only_when(missing, _default_order()), F("submission_id").asc()]
+    # Rows without the figure go last whatever the direction, in the ranking's order; ties
+    # among the others by submission.
+    missing = Q(**{f"{column}__isnull": True})
+    return [
+        OrderBy(Case(When(missing, then=Value(1)), default=Value(0))),
+        value,
+        *_only_when(missing, _default_order()),
+        F("submission_id").asc(),
+    ]
+
+
+def _with_rank(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
+    """Ranks 1.. in the ranking's order among the measured speed-ups (the others keep none)."""
+    return entries.annotate(
+        rank_number=Window(RowNumber(), partition_by=[F("speedup_measured")], order_by=_default_order())
+    )
+
+
+def _page_entries(entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None) -> list[BoardEntry]:
+    """The entries from `start` to `stop` in the order `sort`, with what their rows show.
+
+    Two queries: the page's keys are chosen on the narrow entries alone (sorting the
+    whole board), then only those rows are read with their joins and document parts.
     """
-    latest = (
-        Run.objects.filter(
-            submission=OuterRef("submission"),
-            hardware_class=hardware_class,
-            state=Run.SUCCEEDED,
-            result__isnull=False,
-        )
-        .order_by("-finished_at", "-id")
-        .values("id")[:1]
-    )
-    runs = list(
-        Run.objects.filter(
-            submission__benchmark=benchmark,
-            submission__published=True,
-            hardware_class=hardware_class,
-            state=Run.SUCCEEDED,
-            id=Subquery(latest),
-        )
-        .select_related("submission__owner", "result__invalidation")
-        .prefetch_related(
-            Prefetch("result__figures", queryset=Figure.objects.all()),
-            Prefetch("result__audits", queryset=Audit.objects.order_by("id")),
+    ordered = entries.order_by(*_ordering(sort))
+    window = "rank_number" in entries.query.annotations
+    keys = ordered.values_list("pk", "rank_number") if window else ordered.values_list("pk")
+    chosen = list(keys[start:stop] if stop is not None else keys[start:])
+    if not chosen:
+        return []
+    found = {entry.pk: entry for entry in _row_queryset(BoardEntry.objects.filter(pk__in=[k[0] for k in chosen]))}
+    page = []
+    for key in chosen:
+        entry = found[key[0]]
+        if window:
+            entry.rank_number = key[1]
+        page.append(entry)
+    return page
+
+
+# ---------------------------------------------------------------------------------------
+# Rows of a page
+
+
+def _row_queryset(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
+    return (
+        entries.select_related("run__submission__owner", "run__hardware_class", "result__invalidation")
+        # The documents are large (raw latencies): only the parts a row reads.
+        .defer("result__document", "result__provenance")
+        .annotate(
+            method_json=KeyTransform("method", "result__document"),
+            flag_thresholds=KeyTransform("flag_thresholds", "result__provenance"),
+            provenance_repeats=KeyTransform("repeats", "result__provenance"),
         )
     )
 
-    rows: list[LeaderboardRow] = []
-    for run in runs:
+
+# The figures a row reads beyond its entry: the search cost's, the flags' explanations, and
+# the energy break-even's (exports). The rest of a result's figures stay in the database.
+ROW_READS_FIGURES = (
+    *COMPRESS_FIGURES,
+    "latency_p50_cv",
+    "prediction_mismatch_rate",
+    "repeat_latency_ratio",
+    "energy_per_inference",
+)
+
+
+def _build_rows(
+    entries: Sequence[BoardEntry], *, benchmark: Benchmark, hardware_class: HardwareClass, tracks: Sequence[Track]
+) -> list[LeaderboardRow]:
+    """Rows of `entries`, with their figures, audits and budgets: two queries whatever their number."""
+    results = [entry.result for entry in entries]
+    prefetch_related_objects(
+        results,
+        Prefetch("figures", queryset=Figure.objects.filter(name__in=ROW_READS_FIGURES)),
+        Prefetch("audits", queryset=Audit.objects.order_by("id")),
+    )
+    rows = []
+    for entry in entries:
+        run, result = entry.run, entry.result
+        result.run = run  # what budgets and exports read of it, already here
         submission = run.submission
+        figures = {(f.subject, f.name): f for f in result.figures.all()}
         row = LeaderboardRow(
             submission=submission,
             run=run,
             name=submission.name,
             owner_name=submission.owner.get_username(),
             division=submission.division,
-            finished_at=run.finished_at,
-            meets_accuracy_floor=bool(run.result.meets_accuracy_floor),
+            finished_at=entry.finished_at,
+            meets_accuracy_floor=entry.meets_accuracy_floor,
+            labels=dict(entry.labels),
         )
-        figures = _figures(run)
-        _pivot(row, figures, Figure.Subject.SUBMISSION, ROW_FIGURES)
-        _pivot(row, figures, Figure.Subject.REFERENCE, ROW_REFERENCE_FIGURES)
-        row.flags = result_flag_notes(
-            flags=list(run.result.flags or []), figures=figures, provenance=run.result.provenance
-        )
-        reference = figures.get((Figure.Subject.REFERENCE, "accuracy"))
-        if row.accuracy is not None and reference is not None:
-            row.accuracy_delta = row.accuracy - reference.value
-            row.labels["accuracy_delta"] = (
-                Figure.Label.MEASURED
-                if reference.label == row.labels["accuracy"] == Figure.Label.MEASURED
-                else Figure.Label.ESTIMATED
-            )
+        for attribute in (*ROW_FIGURES, *ROW_REFERENCE_FIGURES, "accuracy_delta"):
+            setattr(row, attribute, getattr(entry, attribute))
+        provenance = {"flag_thresholds": entry.flag_thresholds, "repeats": entry.provenance_repeats}
+        row.flags = result_flag_notes(flags=list(result.flags or []), figures=figures, provenance=provenance)
         standing = result_standing(
-            result=run.result,
-            speedup_measured=row.speedup is not None and row.labels.get("speedup") == Figure.Label.MEASURED,
+            result=result,
+            speedup_measured=entry.speedup_measured,
             accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
         )
         row.standing, row.unranked_reason = standing.standing, standing.reason
-        row.audits, row.invalidation = list(run.result.audits.all()), standing.invalidation
+        row.audits, row.invalidation = list(result.audits.all()), standing.invalidation
+        rank = getattr(entry, "rank_number", None)
+        row.rank = rank if standing.standing == Standing.RANKED else None
+        cost: SearchCost = search_cost_from(
+            figures=figures.values(),
+            gpus=hardware_class.gpus,
+            method=method_with_declared_search(entry.method_json, submission.declared_search),
+        )
+        row.budget = RowBudget(cost=cost, track=track_for(cost=cost, tracks=tracks))  # type: ignore[arg-type]
         rows.append(row)
+    return rows
 
-    baseline = None
-    # The reference of a result that is never ranked is no baseline either: its job is suspect.
-    trusted = [row.run for row in rows if row.standing not in WITHHELD]
-    if trusted:
-        newest = max(trusted, key=lambda r: (r.finished_at is not None, r.finished_at, r.pk))
-        baseline = BaselineRow(run=newest, finished_at=newest.finished_at, stored_accuracy=benchmark.reference_accuracy)
-        _pivot(baseline, _figures(newest), Figure.Subject.REFERENCE, BASELINE_FIGURES)
 
+def _captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None) -> None:
+    """Captions over the first row of each label group after the first one (label-grouped sorts)."""
+    if sort.lstrip("-") not in LABEL_GROUPED_SORTS:
+        return
+    attribute = SORT_KEYS[sort.lstrip("-")][0]
+    group_before = previous_group
+    for row in rows:
+        group = energy_group(getattr(row, attribute), row.labels.get(attribute))
+        # Measured rows lead without a caption; rows lacking the figure need one only below others.
+        starts = group != group_before and group != 0
+        if starts and not (group == ENERGY_MISSING and group_before is None):
+            row.sort_caption = LABEL_GROUP_CAPTIONS[ENERGY_GROUPS[group]]
+        group_before = group
+
+
+# ---------------------------------------------------------------------------------------
+# Pareto fronts
+
+
+def _front_keys(entries: QuerySet[BoardEntry], cost_field: str, *, partition: bool = False) -> list[int]:
+    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
+    order of cost; with `partition`, one front per energy group (measured and estimated
+    energies are never compared with each other).
+
+    In SQL, one pass in the order of the board's index on the cost: an entry is on the front
+    when its accuracy is above every accuracy before it (a window maximum over the preceding
+    rows). Only keys travel through the window; the points are read afterwards.
+    """
+    order = [F(cost_field).asc(), F("accuracy").desc()]
+    candidates = entries.filter(**{f"{cost_field}__isnull": False}).annotate(
+        best_before=Window(
+            Max("accuracy"),
+            partition_by=[F("energy_group")] if partition else None,
+            order_by=order,
+            frame=RowRange(start=None, end=-1),
+        )
+    )
+    front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before")))
+    return list(front.order_by(*order).values_list("pk", flat=True)[:FRONT_MAX_POINTS])
+
+
+def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
+    rows = BoardEntry.objects.filter(pk__in=keys).values(
+        "pk",
+        "run_id",
+        "submission__name",
+        "accuracy",
+        "latency_p50_us",
+        "energy_per_inference_mj",
+        "labels",
+        "total_device_hours",
+        "total_kwh",
+    )
+    return {
+        row["pk"]: FrontPoint(
+            run_id=row["run_id"],
+            name=row["submission__name"],
+            accuracy=row["accuracy"],
+            latency_p50_us=row["latency_p50_us"],
+            energy_per_inference_mj=row["energy_per_inference_mj"],
+            energy_label=(row["labels"] or {}).get("energy_per_inference_mj"),
+            total_device_hours=row["total_device_hours"],
+            total_kwh=row["total_kwh"],
+        )
+        for row in rows
+    }
+
+
+def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[FrontPoint]]:
+    """The latency front, and one energy front per energy label (measured, estimated: they
+    are never compared with each other)."""
+    latency = _front_keys(entries, "latency_p50_us")
+    groups = [ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED)]
+    energy = _front_keys(entries.filter(energy_group__in=groups), "energy_per_inference_mj", partition=True)
+    points = _front_points({*latency, *energy}) if latency or energy else {}
+    return [points[key] for key in latency], [points[key] for key in energy]
+
+
+# ---------------------------------------------------------------------------------------
+# Boards
+
+
+def _baseline(*, benchmark: Benchmark, hardware_class: HardwareClass) -> BaselineRow | None:
+    """The reference of the board's newest job whose result is not withheld (a withheld
+    result's job is suspect: its reference is no baseline either)."""
+    newest = (
+        board_entries(benchmark=benchmark, hardware_class=hardware_class)
+        .filter(invalidated=False, failed_audits=0)
+        .select_related("run")
+        .order_by("-finished_at", "-run_id")
+        .first()
+    )
+    if newest is None:
+        return None
+    run = newest.run
+    baseline = BaselineRow(run=run, finished_at=run.finished_at, stored_accuracy=benchmark.reference_accuracy)
+    figures = {(f.subject, f.name): f for f in Figure.objects.filter(result_id=newest.result_id)}
+    values, labels = pivot(figures, Figure.Subject.REFERENCE, BASELINE_FIGURES)
+    for attribute, value in values.items():
+        setattr(baseline, attribute, value)
+    baseline.labels = labels
+    return baseline
+
+
+def leaderboard_rows(
+    *,
+    benchmark: Benchmark,
+    hardware_class: HardwareClass,
+    sort: str | None = None,
+    track: Track | None = None,
+    tracks: Sequence[Track] | None = None,
+    filters: BoardFilters | None = None,
+    page: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    fronts: bool = False,
+) -> LeaderboardBoard:
+    """Published submissions' latest succeeded run on (benchmark, hardware class).
+
+    `track` keeps the entries whose totals fit its limits, `filters` narrow further. With
+    `page` (from 1), `rows` holds that page of the ranked table and the entries listed apart
+    hold their first APART_SHOWN; without, every entry is built. `fronts`: compute the
+    Pareto fronts too. Queries do not grow with the number of rows: the entries written
+    since the last read, the counts, each table's rows with their figures and audits, the
+    baseline, and the fronts.
+    """
+    entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
+    if tracks is None:
+        tracks = tracks_for_benchmark(benchmark=benchmark)
+    filters = filters or BoardFilters()
     applied = normalize_sort(sort)
-    ranked, under_floor, withheld = _tables(rows, applied)
-    return LeaderboardBoard(
+    entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
+    # Three counts, each from its table's partial index.
+    counts = {
+        "listed": entries.filter(LISTED_ENTRIES).count(),
+        "under": entries.filter(UNDER_FLOOR_ENTRIES).count(),
+        "withheld": entries.filter(WITHHELD_ENTRIES).count(),
+    }
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    if page is not None:
+        page = max(1, min(int(page), max(1, -(-counts["listed"] // page_size))))
+    start = 0 if page is None else (page - 1) * page_size
+    # In the ranking's own order a rank is a position; another order needs the window.
+    listed_qs = entries.filter(LISTED_ENTRIES)
+    if applied != DEFAULT_SORT:
+        listed_qs = _with_rank(listed_qs)
+    # One row before the page, to know where a label group starts.
+    before = 1 if start and applied.lstrip("-") in LABEL_GROUPED_SORTS else 0
+    stop = None if page is None else start + page_size
+    listed = _page_entries(listed_qs, sort=applied, start=start - before, stop=stop)
+    previous_group = listed.pop(0).energy_group if before and listed else None
+    apart_stop = None if page is None else APART_SHOWN
+    under = _page_entries(entries.filter(UNDER_FLOOR_ENTRIES), sort=applied, start=0, stop=apart_stop)
+    withheld = _page_entries(entries.filter(WITHHELD_ENTRIES), sort=applied, start=0, stop=apart_stop)
+    if applied == DEFAULT_SORT:
+        # Measured speed-ups come first in this order: their rank is their position.
+        for position, entry in enumerate(listed, start=start + 1):
+            entry.rank_number = position
+    built = _build_rows([*listed, *under, *withheld], benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
+    rows, under_rows, withheld_rows = (
+        built[: len(listed)],
+        built[len(listed) : len(listed) + len(under)],
+        built[len(listed) + len(under) :],
+    )
+    _captions(rows, applied, previous_group)
+    _captions(under_rows, applied, None)
+    _captions(withheld_rows, applied, None)
+    board = LeaderboardBoard(
         benchmark=benchmark,
         hardware_class=hardware_class,
         sort=applied,
         accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
-        rows=ranked,
-        under_floor=under_floor,
-        withheld=withheld,
-        baseline=baseline,
+        rows=rows,
+        under_floor=under_rows,
+        withheld=withheld_rows,
+        baseline=_baseline(benchmark=benchmark, hardware_class=hardware_class),
+        page=page,
+        page_size=page_size,
+        rows_total=counts["listed"],
+        under_floor_total=counts["under"],
+        withheld_total=counts["withheld"],
+        filters=filters,
     )
+    if fronts:
+        board.latency_front, board.energy_front = _fronts(entries.filter(LISTED_ENTRIES))
+        on_latency = {point.run_id for point in board.latency_front}
+        on_energy = {point.run_id for point in board.energy_front}
+        for row in rows:
+            row.on_latency_front = row.run.pk in on_latency
+            row.on_energy_front = row.run.pk in on_energy
+    return board
+
+
+def board_rows_iter(
+    *,
+    benchmark: Benchmark,
+    hardware_class: HardwareClass,
+    sort: str | None = None,
+    track: Track | None = None,
+    tracks: Sequence[Track],
+    filters: BoardFilters | None = None,
+    chunk: int = 500,
+) -> Iterator[LeaderboardRow]:
+    """Every entry of a board as the page lists them (ranked table, under the floor,
+    withheld), built `chunk` rows at a time: what the exports stream."""
+    entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
+    applied = normalize_sort(sort)
+    entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
+    for part in (
+        _with_rank(entries.filter(LISTED_ENTRIES)),
+        entries.filter(UNDER_FLOOR_ENTRIES),
+        entries.filter(WITHHELD_ENTRIES),
+    ):
+        start = 0
+        while True:
+            batch = _page_entries(part, sort=applied, start=start, stop=start + chunk)
+            yield from _build_rows(batch, benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
+            if len(batch) < chunk:
+                break
+            start += chunk
 
 
 # ---------------------------------------------------------------------------------------
@@ -415,7 +747,15 @@ class TrackBoard:
     tracks: list[Track]  # the benchmark's tracks, smallest first
     track: Track | None  # the board shown; None: every entry (no track without limits)
     default_track: Track | None
-    entries_total: int  # entries on this benchmark and class before the track filter
+    _entries_total: int | None = None
+
+    @property
+    def entries_total(self) -> int:
+        """Entries on this benchmark and class before the track and the filters (one query)."""
+        if self._entries_total is None:
+            board = self.board
+            self._entries_total = board_entries(benchmark=board.benchmark, hardware_class=board.hardware_class).count()
+        return self._entries_total
 
     @property
     def is_default(self) -> bool:
@@ -427,44 +767,127 @@ class TrackBoard:
         return None if self.is_default or self.track is None else self.track.slug
 
 
+def track_or_unknown(*, tracks: list[Track], track_slug: str | None) -> Track | None:
+    """The track a `?track=` slug names (the default one without); raises UnknownTrack."""
+    if not track_slug:
+        return default_track(tracks)
+    track = track_from_slug(tracks=tracks, slug=track_slug)
+    if track is None:
+        raise UnknownTrack(slug=track_slug, tracks=tracks)
+    return track
+
+
 def leaderboard_track_board(
     *,
     benchmark: Benchmark,
     hardware_class: HardwareClass,
     sort: str | None = None,
     track_slug: str | None = None,
+    filters: BoardFilters | None = None,
+    page: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    fronts: bool = False,
 ) -> TrackBoard:
     """The leaderboard of one budget track: the entries whose totals fit the track's limits.
 
     No `track_slug` (or ""): the default board (default_track), which shows every entry.
-    Ranks are renumbered within the board; label-grouped sorts recompute their captions
-    among the entries kept. Every row gets its budget (search cost, assigned track,
-    declared mark). Raises UnknownTrack for a slug that is not one of the benchmark's
-    tracks. Queries: the tracks, the board's two, and the runs' hardware class, whatever
-    the number of rows.
+    Ranks are numbered within the board; label-grouped sorts compute their captions among
+    the entries kept. Every row gets its budget (search cost, assigned track, declared
+    mark). Raises UnknownTrack for a slug that is not one of the benchmark's tracks.
     """
     tracks = tracks_for_benchmark(benchmark=benchmark)
-    default = default_track(tracks)
-    if track_slug:
-        track = track_from_slug(tracks=tracks, slug=track_slug)
-        if track is None:
-            raise UnknownTrack(slug=track_slug, tracks=tracks)
-    else:
-        track = default
-    board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort=sort)
-    everything = board.entries
-    budgets = result_budgets(results=[row.run.result for row in everything], tracks=tracks)
-    kept: list[LeaderboardRow] = []
-    for row in everything:
-        row.budget = budgets[row.run.result.pk]
-        if track is None or row.budget.fits(track):
-            kept.append(row)
-    # Ranks are renumbered among the board's entries; the rows listed apart have none.
-    board.rows, board.under_floor, board.withheld = _tables(kept, board.sort)
-    return TrackBoard(
-        board=board,
-        tracks=tracks,
+    track = track_or_unknown(tracks=tracks, track_slug=track_slug)
+    board = leaderboard_rows(
+        benchmark=benchmark,
+        hardware_class=hardware_class,
+        sort=sort,
         track=track,
-        default_track=default,
-        entries_total=len(everything),
+        tracks=tracks,
+        filters=filters,
+        page=page,
+        page_size=page_size,
+        fronts=fronts,
     )
+    return TrackBoard(board=board, tracks=tracks, track=track, default_track=default_track(tracks))
+
+
+def flag_filter_choices() -> list[tuple[str, str]]:
+    return list(FLAG_FILTERS.items())
+
+
+# ---------------------------------------------------------------------------------------
+# The home page: every board's size and the latest results
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    benchmark: Benchmark
+    hardware_class: HardwareClass
+    entries: int  # published entries (latest run of each submission), in any table
+
+
+@dataclass(frozen=True)
+class LatestResult:
+    run_id: int
+    name: str
+    benchmark: Benchmark
+    hardware_class: HardwareClass
+    speedup: float | None
+    speedup_label: str | None
+    accuracy: float | None
+    finished_at: datetime | None
+
+
+def boards_overview(
+    *, benchmarks: Sequence[Benchmark], hardware_classes: Sequence[HardwareClass], latest: int = 8
+) -> tuple[list[BoardSummary], list[LatestResult]]:
+    """Each board's number of entries and the latest published results of all boards.
+
+    The entries of results stored since the boards were last read are written first (two
+    small queries a board when there is none), then two queries for everything.
+    """
+    for benchmark in benchmarks:
+        for hardware_class in hardware_classes:
+            entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
+    public = BoardEntry.objects.filter(
+        superseded=False, published=True, hardware_class_id__in=[c.pk for c in hardware_classes]
+    )
+    counts = {
+        (row["benchmark_id"], row["hardware_class_id"]): row["entries"]
+        for row in public.values("benchmark_id", "hardware_class_id").annotate(entries=Count("pk"))
+    }
+    summaries = [
+        BoardSummary(benchmark=b, hardware_class=c, entries=counts.get((b.pk, c.pk), 0))
+        for b in benchmarks
+        for c in hardware_classes
+    ]
+    by_benchmark = {b.pk: b for b in benchmarks}
+    by_class = {c.pk: c for c in hardware_classes}
+    newest = (
+        public.filter(benchmark_id__in=list(by_benchmark))
+        .order_by("-finished_at", "-run_id")
+        .values(
+            "run_id",
+            "submission__name",
+            "benchmark_id",
+            "hardware_class_id",
+            "speedup",
+            "labels",
+            "accuracy",
+            "finished_at",
+        )[:latest]
+    )
+    results = [
+        LatestResult(
+            run_id=row["run_id"],
+            name=row["submission__name"],
+            benchmark=by_benchmark[row["benchmark_id"]],
+            hardware_class=by_class[row["hardware_class_id"]],
+            speedup=row["speedup"],
+            speedup_label=(row["labels"] or {}).get("speedup"),
+            accuracy=row["accuracy"],
+            finished_at=row["finished_at"],
+        )
+        for row in newest
+    ]
+    return summaries, results

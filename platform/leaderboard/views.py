@@ -1,40 +1,30 @@
 """The leaderboard page of one benchmark on one hardware class, one board per budget
-track, and its CSV and JSON exports."""
+track, narrowed by the filters in its URL, and its CSV and JSON exports of the same view."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from benchmarks.models import Benchmark, HardwareClass
 from core.downloads import csv_download, json_download
-from leaderboard.exports import csv_rows, export_document, export_entries
-from leaderboard.presenters import board_query, column_headers, track_tabs
+from leaderboard.exports import csv_rows, export_document
+from leaderboard.presenters import (
+    BoardQuery,
+    chart_points,
+    column_headers,
+    pages,
+    rank_link,
+    track_tabs,
+)
 from leaderboard.selectors import (
-    DEFAULT_SORT,
     TrackBoard,
     UnknownTrack,
-    leaderboard_track_board,
     track_limits_text,
 )
+from leaderboard.views_query import board_view
 from submissions.models import Run
-
-
-def _board_or_unknown_track(
-    request: HttpRequest, benchmark: Benchmark, hardware_class: HardwareClass
-) -> TrackBoard | UnknownTrack:
-    try:
-        return leaderboard_track_board(
-            benchmark=benchmark,
-            hardware_class=hardware_class,
-            sort=request.GET.get("sort"),
-            track_slug=request.GET.get("track"),
-        )
-    except UnknownTrack as exc:
-        return exc
 
 
 def _unknown_track_page(
@@ -56,7 +46,16 @@ def _unknown_track_page(
 def leaderboard(request: HttpRequest, benchmark_slug: str, hardware_class_name: str) -> HttpResponse:
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
     hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-    tracked = _board_or_unknown_track(request, benchmark, hardware_class)
+    other_class = request.GET.get("hardware_class")
+    if other_class and other_class != hardware_class.name:
+        # The filter form names the class as a field; the class is part of the path.
+        target = get_object_or_404(HardwareClass, name=other_class)
+        params = request.GET.copy()
+        params.pop("hardware_class", None)
+        params.pop("page", None)
+        suffix = f"?{params.urlencode()}" if params else ""
+        return redirect(reverse("leaderboard", args=[benchmark.slug, target.name]) + suffix)
+    tracked, query, form = board_view(request.GET, benchmark, hardware_class, page=True)
     if isinstance(tracked, UnknownTrack):
         return _unknown_track_page(request, benchmark, hardware_class, tracked)
     board = tracked.board
@@ -68,26 +67,26 @@ def leaderboard(request: HttpRequest, benchmark_slug: str, hardware_class_name: 
             hardware_class=hardware_class,
             state__in=Run.ACTIVE_STATES,
         ).count()
-    export_query = board_query(track_slug=tracked.track_slug, sort=board.sort)
-    track_query = urlencode({"track": tracked.track_slug}) if tracked.track_slug else ""
+    query = BoardQuery(**{**query.__dict__, "page": board.page or 1})
     return render(
         request,
         "leaderboard/leaderboard.html",
         {
             "board": board,
             "tracked": tracked,
-            "track_tabs": track_tabs(tracked=tracked, sort=board.sort),
+            "query": query,
+            "form": form,
+            "track_tabs": track_tabs(tracked=tracked, query=query),
             "track_limits": track_limits_text(tracked.track) if tracked.track is not None else "",
-            # Appended to the column headers' ?sort= links, so that sorting keeps the board.
-            "track_query": f"&{track_query}" if track_query else "",
-            "csv_url": reverse("leaderboard-csv", args=[benchmark.slug, hardware_class.name]) + export_query,
-            "json_url": reverse("leaderboard-json", args=[benchmark.slug, hardware_class.name]) + export_query,
+            "csv_url": reverse("leaderboard-csv", args=[benchmark.slug, hardware_class.name]) + query.export,
+            "json_url": reverse("leaderboard-json", args=[benchmark.slug, hardware_class.name]) + query.export,
             "benchmark": benchmark,
             "hardware_class": hardware_class,
-            "headers": column_headers(active_sort=board.sort),
-            "rank_active": board.sort == DEFAULT_SORT,
+            "headers": column_headers(query=query),
+            "rank_sort": rank_link(query=query),
+            "pages": pages(board=board, query=query),
+            "chart": chart_points(tracked=tracked),
             "pending_runs": pending_runs,
-            "other_classes": HardwareClass.objects.filter(active=True).exclude(pk=hardware_class.pk),
         },
     )
 
@@ -100,25 +99,25 @@ def _export_filename(tracked: TrackBoard, extension: str) -> str:
 
 
 def leaderboard_csv(request: HttpRequest, benchmark_slug: str, hardware_class_name: str) -> HttpResponse:
-    """The board as CSV: the page's entries (same track and sort), one line each."""
+    """The view as CSV: every entry of the page's view (same filters, track and sort, all
+    pages), one line each, streamed a few hundred rows at a time."""
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
     hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-    tracked = _board_or_unknown_track(request, benchmark, hardware_class)
+    tracked, query, _ = board_view(request.GET, benchmark, hardware_class, page=False)
     if isinstance(tracked, UnknownTrack):
         return HttpResponse(f"{tracked}\n", status=404, content_type="text/plain; charset=utf-8")
-    # Built before streaming: every query runs here, inside the request's error handling.
-    entries = export_entries(tracked=tracked)
-    return csv_download(csv_rows(entries=entries), filename=_export_filename(tracked, "csv"))
+    return csv_download(csv_rows(tracked=tracked, query=query), filename=_export_filename(tracked, "csv"))
 
 
 def leaderboard_json(request: HttpRequest, benchmark_slug: str, hardware_class_name: str) -> HttpResponse:
-    """The board as JSON: the same entries, figures with labels, search cost parts apart."""
+    """The view as JSON: the same entries, figures with labels, search cost parts apart."""
     benchmark = get_object_or_404(Benchmark, slug=benchmark_slug)
     hardware_class = get_object_or_404(HardwareClass, name=hardware_class_name)
-    tracked = _board_or_unknown_track(request, benchmark, hardware_class)
+    tracked, query, _ = board_view(request.GET, benchmark, hardware_class, page=False)
     if isinstance(tracked, UnknownTrack):
         return JsonResponse(
             {"error": str(tracked), "tracks": [t.slug for t in tracked.tracks]},
             status=404,
         )
-    return json_download(export_document(tracked=tracked), filename=_export_filename(tracked, "json"), indent=1)
+    document = export_document(tracked=tracked, query=query)
+    return json_download(document, filename=_export_filename(tracked, "json"), indent=1)

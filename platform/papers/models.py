@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
@@ -87,6 +88,11 @@ class Paper(models.Model):
         # http(s) only: the page links to it.
         validators=[URLValidator(schemes=["http", "https"])],
         help_text="the paper's page or PDF, when neither arXiv nor a DOI reaches it",
+    )
+    # Who may edit the paper and its claims through the API (and the site's owner pages);
+    # None for papers an operator entered in the admin.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
     )
     submissions = models.ManyToManyField(
         Submission,

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from benchmarks.credentials import runner_credential_create
 from benchmarks.models import RunnerCredential
 from submissions.claims import runner_credential_revoke
-from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, RunTransition, Submission
+from submissions.models import Audit, Figure, Quota, Result, ResultInvalidation, Run, RunTransition, Submission
 from submissions.services import ResultAlreadyInvalidated, result_invalidate
 
 
@@ -26,7 +26,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "benchmark", "division", "published", "created")
     list_filter = ("benchmark", "division", "published")
     search_fields = ("name", "owner__username", "image_id", "tarball_sha256")
-    readonly_fields = ("image_id", "tarball_sha256", "tarball_path", "tarball_size_bytes", "created")
+    readonly_fields = ("image_id", "image_reference", "tarball_sha256", "tarball_path", "tarball_size_bytes", "created")
     raw_id_fields = ("owner",)
     inlines = (RunInline,)
 
@@ -138,6 +138,16 @@ class ResultAdmin(admin.ModelAdmin):
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
+
+
+@admin.register(Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    """Operators set limits per user, per benchmark, or for one user on one benchmark."""
+
+    list_display = ("__str__", "user", "benchmark", "submissions_per_day", "active_runs", "note")
+    list_filter = ("benchmark",)
+    search_fields = ("user__username", "benchmark__slug", "note")
+    raw_id_fields = ("user",)
 
 
 # ---------------------------------------------------------------------------------------

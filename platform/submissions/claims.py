@@ -174,7 +174,7 @@ def job_file_path(*, token: JobToken, name: str) -> Path:
     """The stored file `name` of the token's job: the submission's tarball or a benchmark file."""
     run = token.run
     try:
-        if name == SUBMISSION_FILE:
+        if name == SUBMISSION_FILE and run.submission.tarball_path:  # none for a registry reference
             return storage_path(run.submission.tarball_path)
         if name.startswith(BENCHMARK_PREFIX) and name.removeprefix(BENCHMARK_PREFIX) in DATA_FILES:
             return storage_path(f"{run.submission.benchmark.data_dir}/{name.removeprefix(BENCHMARK_PREFIX)}")

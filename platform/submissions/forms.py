@@ -27,9 +27,13 @@ class SubmissionUploadForm(forms.Form):
 
     name = forms.CharField(max_length=200, help_text="How the method appears on the leaderboard.")
     description = forms.CharField(
-        widget=forms.Textarea,
+        widget=forms.Textarea(attrs={"maxlength": Submission.DESCRIPTION_MAX_CHARS, "rows": 5}),
         required=False,
-        help_text="What the method does, with a link to its paper or code if there is one.",
+        max_length=Submission.DESCRIPTION_MAX_CHARS,
+        help_text=(
+            f"What the method does, with a link to its paper or code if there is one; "
+            f"at most {Submission.DESCRIPTION_MAX_CHARS:,} characters."
+        ),
     )
     benchmark = forms.ModelChoiceField(
         queryset=Benchmark.objects.order_by("name"),

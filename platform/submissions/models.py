@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
@@ -18,16 +19,26 @@ class Submission(models.Model):
         STANDARD = "standard", "standard runtime (closed)"
         OWN = "own", "own runtime (open)"
 
+    # A page shows the description whole: an 870 KB one made a 1.45 MB page.
+    DESCRIPTION_MAX_CHARS = 5000
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     benchmark = models.ForeignKey(Benchmark, on_delete=models.PROTECT, related_name="submissions")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_CHARS)])
+    # An off-platform search declared on the upload form, in method.json's `search` form
+    # (docs/search-cost.md); used when the method's own method.json declares none. None: none.
+    declared_search = models.JSONField(null=True, blank=True)
     division = models.CharField(max_length=16, choices=Division.choices)
     image_id = models.CharField(max_length=71, help_text="sha256:<hex> of the image config")
-    tarball_sha256 = models.CharField(max_length=64, db_index=True)
+    # A registry reference pinned by digest (host/name@sha256:<manifest digest>), checked
+    # against the registry when submitted and pulled by the runner; "" for an uploaded tarball.
+    image_reference = models.CharField(max_length=500, blank=True)
+    tarball_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
     # Relative to the storage root, under a random name; never served by the site.
-    tarball_path = models.CharField(max_length=500)
-    tarball_size_bytes = models.PositiveBigIntegerField()
+    tarball_path = models.CharField(max_length=500, blank=True)
+    # None for a registry reference (no tarball).
+    tarball_size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     published = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -77,6 +88,12 @@ class Run(models.Model):
     # Time of the last state change or progress report: the stuck-run sweeper reads it.
     updated = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The owner asked to stop a run a runner had already started; recorded so that a runner
+    # can be told (runners do not receive cancellations yet: the run goes on until then).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-created", "-id")
@@ -219,6 +236,54 @@ class ResultInvalidation(models.Model):
 
     def __str__(self) -> str:
         return f"result of run {self.result.run_id} invalidated on {self.at:%Y-%m-%d}: {self.reason}"
+
+
+class Quota(models.Model):
+    """An operator's limits for a user, a benchmark, or one user on one benchmark.
+
+    Without a row, settings.FOOTPRINT_QUOTA_* apply to every user over all benchmarks.
+    A row with a user and no benchmark replaces those defaults for that user; a row with a
+    benchmark adds limits counted on that benchmark only (for everyone, or for its user,
+    whose row wins). An empty field takes the limit from the next row out. Enforced by
+    submissions.quotas for the web upload and the API alike.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="quotas"
+    )
+    benchmark = models.ForeignKey(Benchmark, null=True, blank=True, on_delete=models.CASCADE, related_name="quotas")
+    submissions_per_day = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "submissions in any 24 hours; those whose runs all failed for the platform's reasons "
+            "(runner lost, infrastructure) are not counted; empty: the next rule's limit"
+        ),
+    )
+    active_runs = models.PositiveIntegerField(
+        null=True, blank=True, help_text="runs queued or running at once; empty: the next rule's limit"
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="why this rule exists, for other operators")
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("user", "benchmark"), name="one_quota_per_user_and_benchmark"),
+            models.UniqueConstraint(
+                fields=("user",), condition=models.Q(benchmark__isnull=True), name="one_quota_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=("benchmark",), condition=models.Q(user__isnull=True), name="one_quota_per_benchmark"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(benchmark__isnull=False),
+                name="quota_names_a_user_or_a_benchmark",
+            ),
+        )
+
+    def __str__(self) -> str:
+        who = self.user.get_username() if self.user_id else "everyone"
+        where = f" on {self.benchmark.slug}" if self.benchmark_id else ""
+        return f"quota of {who}{where}"
 
 
 class JobToken(models.Model):

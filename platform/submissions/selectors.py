@@ -47,6 +47,15 @@ def submissions_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySe
     return queryset.filter(published=True)
 
 
+def submissions_of(*, owner: AbstractBaseUser) -> list[Submission]:
+    """A user's own submissions, newest first, each with its runs and their classes (2 queries)."""
+    return list(
+        Submission.objects.filter(owner=owner)
+        .select_related("benchmark")
+        .prefetch_related(Prefetch("runs", queryset=Run.objects.select_related("hardware_class").order_by("-created")))
+    )
+
+
 def submission_runs(*, submission: Submission) -> list[Run]:
     """The runs of a submission, newest first, with class, result, figures and audits (4 queries)."""
     return list(
@@ -82,8 +91,6 @@ def run_for_viewer(*, run_id: int, viewer: AbstractBaseUser | AnonymousUser) -> 
     return run
 
 
-# Seconds between reloads of the page of a run that is not finished.
-RUN_REFRESH_S = 5
 # The run page shows at most this much of each phase's output (its end, where errors are).
 LOG_TAIL_DISPLAY_CHARS = 16384
 # Phases in the order they run; others (a future contract's) follow in name order.
@@ -107,6 +114,53 @@ def run_log_tails(*, run: Run) -> list[LogTail]:
         text = logs[phase] if isinstance(logs[phase], str) else ""
         tails.append(LogTail(phase=phase, text=text[-LOG_TAIL_DISPLAY_CHARS:], cut=len(text) > LOG_TAIL_DISPLAY_CHARS))
     return tails
+
+
+def run_failure_sentence(*, run: Run) -> str:
+    """What the run page says of a failed run, in the same words: headline, then the reason."""
+    where = f" in {run.failure_phase}" if run.failure_phase else ""
+    code = f" ({run.failure_code})" if run.failure_code else ""
+    return f"The run failed{where}{code}. {run.failure_reason}".strip()
+
+
+@dataclass(frozen=True)
+class PhaseTiming:
+    """How one phase of a job went, from the result document's `phases`."""
+
+    phase: str
+    exit_code: int | None
+    timed_out: bool | None
+    oom_killed: bool | None
+    # (figure name, value, unit): wall and CPU time, peak memory; only those the runner sent.
+    figures: list[tuple[str, float, str]]
+
+
+_PHASE_FIGURES = (("wall_s", "wall", "s"), ("cpu_s", "cpu", "s"), ("peak_memory_bytes", "peak_memory", "bytes"))
+
+
+def run_phase_timings(*, phases: Any) -> list[PhaseTiming]:
+    """Each phase the runner ran (a result document's `phases`, None without a result), in the
+    order they run, with what it measured of it."""
+    phases = _dict(phases)
+    order = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    timings = []
+    for phase in sorted(phases, key=lambda name: (order.get(name, len(order)), name)):
+        outcome = _dict(phases[phase])
+        exit_code = outcome.get("exit_code")
+        timings.append(
+            PhaseTiming(
+                phase=phase,
+                exit_code=exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None,
+                timed_out=outcome["timed_out"] if isinstance(outcome.get("timed_out"), bool) else None,
+                oom_killed=outcome["oom_killed"] if isinstance(outcome.get("oom_killed"), bool) else None,
+                figures=[
+                    (name, number, unit)
+                    for key, name, unit in _PHASE_FIGURES
+                    if (number := finite_number(outcome.get(key))) is not None
+                ],
+            )
+        )
+    return timings
 
 
 def run_result_figures(*, run: Run) -> list[Figure]:
@@ -322,20 +376,42 @@ def _subject_key(subject: str) -> tuple[int, str]:
     return (SUBJECT_ORDER.index(subject) if subject in SUBJECT_ORDER else len(SUBJECT_ORDER), subject)
 
 
+def without_runner_identity(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as readers see it: the runner's hardware and software, not which machine.
+
+    A reader judges the hardware by its CPU and GPU models, cores, memory and driver; the
+    runner's host name and its GPUs' serial UUIDs say nothing more about a result and much
+    about an operator's machines (the run keeps the host, for operators: Run.runner_host).
+    """
+    provenance = dict(document.get("provenance") or {})
+    runner = provenance.get("runner")
+    if isinstance(runner, dict):
+        runner = {key: value for key, value in runner.items() if key != "host"}
+        if isinstance(runner.get("gpus"), list):
+            runner["gpus"] = [
+                {k: v for k, v in gpu.items() if k != "uuid"} if isinstance(gpu, dict) else gpu
+                for gpu in runner["gpus"]
+            ]
+        provenance["runner"] = runner
+    provenance.pop("runner_host", None)
+    return {**document, "provenance": provenance}
+
+
 def run_provenance(*, run: Run) -> RunProvenance:
     """Where and how a run's result was measured, from its provenance."""
     try:
         raw = run.result.provenance
     except Result.DoesNotExist:
         raw = None
-    provenance = _dict(raw)
+    # Results stored before runner identities were dropped at ingestion are shown without them.
+    provenance = without_runner_identity({"provenance": _dict(raw)})["provenance"] if raw else {}
     runner = _dict(provenance.get("runner"))
     placement = _dict(provenance.get("placement"))
     hardware_class = _dict(provenance.get("hardware_class"))
     measurement = _dict(provenance.get("measurement"))
 
+    # The hardware and its software, never which machine (docs/security.md).
     host = [
-        Entry("host", _text(runner.get("host") or provenance.get("runner_host"))),
         Entry("CPU model", _text(runner.get("cpu_model"))),
         Entry("CPUs on the host", _text(runner.get("cpu_count"))),
         Entry("memory", _bytes_text(runner.get("memory_bytes"))),
@@ -534,8 +610,44 @@ class HardwareClassRunners:
     # Why no run can start now (None when one can), in words an operator can act on.
     reason: str | None = None
     start_command: str = ""
-    # Jobs waiting in the class's broker queue; None when the broker could not say (or was not asked).
+    # Jobs waiting in the class's broker queue (None: the broker could not say; see queue_note).
     queue_length: int | None = None
+    queue_note: str = ""
+    # The latest run a runner of the class took that the viewer may see; None: none yet.
+    last_run: Run | None = None
+
+
+@dataclass(frozen=True)
+class QueueLength:
+    length: int | None
+    note: str  # why the length is unknown; "" when known
+
+
+def broker_queue_lengths(*, queues: list[str]) -> dict[str, QueueLength]:
+    """Messages waiting in each queue, as the broker counts them (RabbitMQ, Redis and the
+    filesystem transport can); unknown, with the reason, where it cannot say or does not answer."""
+    from footprint.celery import app
+
+    lengths: dict[str, QueueLength] = {}
+    try:
+        with app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+            for queue in queues:
+                channel = connection.channel()
+                try:
+                    declared = channel.queue_declare(queue=queue, passive=True)
+                    lengths[queue] = QueueLength(int(declared.message_count), "")
+                except Exception as exc:  # noqa: BLE001 - NOT_FOUND, or a transport that cannot count
+                    lengths[queue] = QueueLength(None, f"the broker does not count this queue ({exc})")
+                finally:
+                    try:
+                        channel.close()
+                    except Exception:  # noqa: BLE001, S110 - a channel the error closed already
+                        pass
+    except Exception as exc:  # noqa: BLE001 - a broker that does not answer: the page still serves
+        note = f"the broker did not answer ({exc})"
+        return {queue: QueueLength(None, note) for queue in queues}
+    return lengths
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -553,36 +665,55 @@ def runner_overview(
     viewer: AbstractBaseUser | AnonymousUser | None = None,
     queue_lengths: bool = False,
 ) -> list[HardwareClassRunners]:
-    """Per active hardware class: which runners reported recently, why none can start, each
-    runner's last job (`status.last_run`, when `viewer` may see it) and, with `queue_lengths`,
-    the jobs waiting in the class's queue as the broker counts them.
+    """Per active hardware class: which runners reported recently, why none can start, the
+    latest run a runner of the class took and each runner's last job (`status.last_run`), both
+    only when `viewer` may see them, and (`queue_lengths`) the broker's count.
 
-    Three queries whatever the number of classes and runners.
+    Four queries whatever the number of classes and runners.
     """
     now = now or timezone.now()
     recent_after = runners_reported_after(now=now)
     classes = list(
         HardwareClass.objects.filter(active=True).annotate(queued_runs=Count("runs", filter=Q(runs__state=Run.QUEUED)))
     )
+    visible = submissions_visible_to(user=viewer or AnonymousUser())
+    last_ids = (
+        Run.objects.filter(hardware_class=OuterRef("pk"), submission__in=visible.values("pk"))
+        .exclude(state=Run.QUEUED)
+        .order_by("-updated", "-id")
+        .values("pk")[:1]
+    )
+    last_runs = {
+        run.hardware_class_id: run
+        for run in Run.objects.filter(
+            pk__in=HardwareClass.objects.filter(pk__in=[c.pk for c in classes])
+            .annotate(last=Subquery(last_ids))
+            .values("last")
+        ).select_related("submission")
+    }
     last_claim = JobToken.objects.filter(credential__name=OuterRef("runner_id")).order_by("-created", "-id")
+    lengths = broker_queue_lengths(queues=[c.queue for c in classes]) if queue_lengths and classes else {}
     statuses: dict[int, list[RunnerStatus]] = {}
     reported = list(
         RunnerStatus.objects.filter(hardware_class__in=classes)
         .annotate(last_run_id=Subquery(last_claim.values("run_id")[:1]))
         .order_by("-last_seen")
     )
-    visible = submissions_visible_to(user=viewer or AnonymousUser())
-    last_runs = Run.objects.filter(
+    runners_last = Run.objects.filter(
         pk__in=[s.last_run_id for s in reported if s.last_run_id], submission__in=visible.values("pk")
     ).select_related("submission")
-    last_by_id = {run.pk: run for run in last_runs} if any(s.last_run_id for s in reported) else {}
+    last_by_id = {run.pk: run for run in runners_last} if any(s.last_run_id for s in reported) else {}
     for status in reported:
         # A private run is not named (nor its id): only that the runner ran something.
         status.last_run = last_by_id.get(status.last_run_id)
         status.last_run_hidden = status.last_run_id is not None and status.last_run is None
         statuses.setdefault(status.hardware_class_id, []).append(status)
-    if queue_lengths:
-        from submissions.services import broker_queue_length
+
+    # Which machine is an operator's business: others read "a runner" (docs/security.md).
+    staff = bool(getattr(viewer, "is_staff", False))
+
+    def where(status: RunnerStatus) -> str:
+        return f"the runner on {status.host}" if staff else "its runner"
 
     overview = []
     for hardware_class in classes:
@@ -593,22 +724,24 @@ def runner_overview(
             recent=[s for s in reported if s.last_seen >= recent_after],
             gone=[s for s in reported if s.last_seen < recent_after],
             start_command=runner_start_command(hardware_class),
-            queue_length=broker_queue_length(hardware_class.queue) if queue_lengths else None,
+            last_run=last_runs.get(hardware_class.pk),
         )
+        if hardware_class.queue in lengths:
+            entry.queue_length = lengths[hardware_class.queue].length
+            entry.queue_note = lengths[hardware_class.queue].note
         ready = [s for s in entry.recent if s.state != RunnerStatus.State.UNAVAILABLE and s.docker_ok]
         if ready:
             entry.can_start = True
         elif entry.recent:
             latest = entry.recent[0]
             entry.reason = (
-                f"the runner on {latest.host} cannot run jobs: "
-                f"{latest.detail or 'it reported itself unavailable without a reason'}"
+                f"{where(latest)} cannot run jobs: {latest.detail or 'it reported itself unavailable without a reason'}"
             )
         elif entry.gone:
             latest = entry.gone[0]
             entry.reason = (
                 f"no runner has reported in the last {MISSED_HEARTBEATS * settings.FOOTPRINT_RUNNER_HEARTBEAT_S} s; "
-                f"the last one, on {latest.host}, reported {_ago(latest.last_seen, now)}"
+                f"the last one ({where(latest).removeprefix('the runner ')}) reported {_ago(latest.last_seen, now)}"
                 f"{': ' + latest.detail if latest.detail else ''}. "
                 f"Start one with: {entry.start_command}"
             )

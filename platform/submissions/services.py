@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,9 +17,11 @@ from django.utils import timezone
 
 from benchmarks.models import Benchmark, HardwareClass
 from core.text import storable, storable_text
-from footprint.storage import storage_file_url, storage_path
+from footprint.storage import footprint_storage, storage_file_url, storage_path
 from submissions.audits import audits_from_document
 from submissions.models import Audit, Figure, Result, ResultInvalidation, Run, Submission
+from submissions.quotas import quota_check, quota_lock
+from submissions.selectors import without_runner_identity
 from submissions.state import (
     FAILED,
     MAX_ATTEMPTS,
@@ -29,6 +32,7 @@ from submissions.state import (
     run_report_progress,
     run_transition,
 )
+from submissions.uploads import HashedTemporaryUploadedFile, ImageTarballInfo, store_submission_tarball
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +61,42 @@ def submission_create(
     name: str,
     description: str,
     division: str,
-    tarball_path: str,
-    tarball_sha256: str,
-    size_bytes: int,
     image_id: str,
+    tarball_path: str = "",
+    tarball_sha256: str = "",
+    size_bytes: int | None = None,
+    image_reference: str = "",
     published: bool = False,
+    hardware_classes: Sequence[HardwareClass] | None = None,
+    enforce_quota: bool = True,
+    declared_search: dict[str, Any] | None = None,
 ) -> Submission:
-    """Record an inspected, stored tarball as a submission and queue a run on every active
-    hardware class. The caller (upload view, seed_demo) checked the tarball already."""
+    """Record a checked image as a submission and queue a run on each of `hardware_classes`
+    (default: every active class). The image is a stored tarball (the upload view, the API,
+    seed_demo inspected it) or a registry reference pinned by digest that the API checked.
+
+    Raises QuotaExceeded (submissions.quotas) when the owner's quota refuses the submission
+    or its runs; `enforce_quota=False` is for operators' commands (seed_demo).
+    `declared_search`: an off-platform search declared on upload, in method.json's `search` form.
+    """
     if division not in (Submission.Division.STANDARD, Submission.Division.OWN):
         raise ValueError(f"unknown division {division!r}; expected 'standard' or 'own'")
+    if len(description) > Submission.DESCRIPTION_MAX_CHARS:
+        raise ValueError(
+            f"the description has {len(description)} characters; at most {Submission.DESCRIPTION_MAX_CHARS} are kept"
+        )
+    if bool(tarball_path) == bool(image_reference):
+        raise ValueError("a submission is a stored tarball or a registry reference, exactly one of them")
     with transaction.atomic():
+        # Inactive classes are skipped, whoever names them.
+        classes = (
+            list(HardwareClass.objects.filter(active=True))
+            if hardware_classes is None
+            else [hardware_class for hardware_class in hardware_classes if hardware_class.active]
+        )
+        if enforce_quota:
+            quota_lock(user=owner)
+            quota_check(user=owner, benchmark=benchmark, new_submission=True, new_runs=len(classes))
         submission = Submission.objects.create(
             owner=owner,
             benchmark=benchmark,
@@ -75,14 +104,66 @@ def submission_create(
             description=description,
             division=division,
             image_id=image_id,
+            image_reference=image_reference,
             tarball_sha256=tarball_sha256,
             tarball_path=tarball_path,
             tarball_size_bytes=size_bytes,
             published=published,
+            declared_search=declared_search,
         )
-        for hardware_class in HardwareClass.objects.filter(active=True):
+        for hardware_class in classes:
             run_enqueue(submission=submission, hardware_class=hardware_class)
     return submission
+
+
+def submission_create_from_tarball(
+    *, uploaded: HashedTemporaryUploadedFile, image: ImageTarballInfo, **fields: Any
+) -> Submission:
+    """Store an inspected upload (submissions.uploads) and make it a submission (`fields`:
+    those of submission_create); the stored file is removed again when that fails."""
+    stored = store_submission_tarball(uploaded)
+    try:
+        return submission_create(
+            tarball_path=stored.path_relative,
+            tarball_sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            image_id=image.image_id,
+            **fields,
+        )
+    except BaseException:
+        # No row points to the file: remove it rather than leave an orphan in storage.
+        footprint_storage().delete(stored.path_relative)
+        raise
+
+
+def submission_set_published(*, submission: Submission, published: bool) -> Submission:
+    """Publish a submission (its results join the leaderboards) or withdraw it (private again).
+
+    The leaderboard is computed when read, so the flag is the whole change.
+    """
+    Submission.objects.filter(pk=submission.pk).update(published=published)
+    submission.published = published
+    return submission
+
+
+def run_rerun(*, run: Run, by: AbstractBaseUser) -> tuple[Run, bool]:
+    """Queue the run's submission again on the run's hardware class, within the owner's quota.
+
+    Returns (run, True) for the new run, or (the run already in flight on that class, False):
+    nothing is charged then.
+    """
+    submission = run.submission
+    with transaction.atomic():
+        in_flight = Run.objects.filter(
+            submission=submission, hardware_class_id=run.hardware_class_id, state__in=Run.ACTIVE_STATES
+        ).first()
+        if in_flight is not None:
+            return in_flight, False
+        quota_lock(user=submission.owner)
+        quota_check(user=submission.owner, benchmark=submission.benchmark, new_submission=False, new_runs=1)
+        new_run = run_enqueue(submission=submission, hardware_class=run.hardware_class)
+    log.info("run %s of submission %s queued again as run %s by %s", run.pk, submission.pk, new_run.pk, by)
+    return new_run, True
 
 
 def run_enqueue(*, submission: Submission, hardware_class: HardwareClass) -> Run:
@@ -113,22 +194,44 @@ def _send_dispatch(dispatch_run: Any, run_id: int) -> None:
 
 
 def job_file_locations(run: Run) -> tuple[str, str]:
-    """(the benchmark folder's location, the tarball's) in a run's job spec.
+    """(the benchmark folder's location, the tarball's or "" for a registry reference) in a run's job spec.
 
     With FOOTPRINT_RUNNER_FILES_URL (a deployment: the platform as its runners reach it) they
     are download URLs, opened by the job's token (submissions.runner_api); without it,
     `file://` paths for a runner on this host (`make run`).
     """
     base = settings.FOOTPRINT_RUNNER_FILES_URL.rstrip("/")
+    tarball = run.submission.tarball_path  # none for a registry reference: the runner pulls it
     if not base:
         return (
             storage_file_url(run.submission.benchmark.data_dir, folder=True),
-            storage_file_url(run.submission.tarball_path),
+            storage_file_url(tarball) if tarball else "",
         )
     from submissions.claims import BENCHMARK_PREFIX, SUBMISSION_FILE
 
     files = f"{base}/runner-api/v1/runs/{run.pk}/files"
-    return f"{files}/{BENCHMARK_PREFIX}", f"{files}/{SUBMISSION_FILE}"
+    return f"{files}/{BENCHMARK_PREFIX}", f"{files}/{SUBMISSION_FILE}" if tarball else ""
+
+
+def submission_image_document(*, submission: Submission, tarball_location: str) -> dict[str, Any]:
+    """The job spec's `submission`: where the runner finds the image, and its id to verify.
+
+    A registry reference (`host/name@sha256:<manifest digest>`) is pulled by the runner,
+    which then checks the image id (the config digest the platform read from the registry);
+    a tarball is fetched from `tarball_location` (job_file_locations) and checked against
+    its sha256.
+    """
+    document: dict[str, Any] = {
+        "id": submission.pk,
+        "division": submission.division,
+        "image_id": submission.image_id,
+    }
+    if submission.image_reference:
+        document["image_reference"] = submission.image_reference
+    else:
+        document["image_location"] = tarball_location
+        document["tarball_sha256"] = submission.tarball_sha256
+    return document
 
 
 def job_spec_for_run(run: Run) -> dict[str, Any]:
@@ -150,13 +253,7 @@ def job_spec_for_run(run: Run) -> dict[str, Any]:
         "schema": JOB_SCHEMA,
         "run_id": run.pk,
         "attempt": run.attempt,
-        "submission": {
-            "id": submission.pk,
-            "division": submission.division,
-            "image_id": submission.image_id,
-            "image_location": image_location,
-            "tarball_sha256": submission.tarball_sha256,
-        },
+        "submission": submission_image_document(submission=submission, tarball_location=image_location),
         "benchmark": {
             "slug": benchmark.slug,
             "data_location": data_location,
@@ -221,6 +318,8 @@ def run_cancel(*, run: Run, by: AbstractBaseUser) -> Run:
     running = run.state in Run.RUNNING_STATES
     reason = f"cancelled by {by.get_username()}" + (" while it ran; its runner was told to stop it" if running else "")
     if run_transition(run=run, to_state=Run.CANCELLED, reason=reason) is not None and running:
+        run.cancel_requested_at, run.cancel_requested_by = timezone.now(), by
+        Run.objects.filter(pk=run.pk).update(cancel_requested_at=run.cancel_requested_at, cancel_requested_by=by)
         transaction.on_commit(lambda: _tell_runners_to_cancel(run.pk, reason))
     return run
 
@@ -431,11 +530,12 @@ def run_ingest_result(*, document: Any, signer: str | None = None) -> Run | None
             )
         if not finished:
             return run
+        public = without_runner_identity(valid)
         result = Result.objects.create(
             run=run,
             schema=valid["schema"],
-            document=valid,
-            provenance=valid["provenance"],
+            document=public,
+            provenance=public["provenance"],
             meets_accuracy_floor=checked.meets_accuracy_floor,
             flags=list(valid.get("flags") or []),
         )

@@ -55,6 +55,15 @@ def upload_max_bytes() -> int:
     return int(settings.FOOTPRINT_UPLOAD_MAX_BYTES)
 
 
+def upload_too_large_reason(max_bytes: int) -> str:
+    """Why a file over the upload limit is refused, in the words of every upload path."""
+    return (
+        f"the file is larger than the upload limit of {bytes_human(max_bytes)}; "
+        "shrink the image (smaller base image, fewer layers, no build caches) and "
+        "upload it again"
+    )
+
+
 def upload_rejection(request: HttpRequest) -> str | None:
     """Why the capped handler stopped this request's upload, or None if it did not."""
     return getattr(request, UPLOAD_REJECTION_ATTR, None)
@@ -90,11 +99,7 @@ class CappedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
         raise StopUpload(connection_reset=False)
 
     def _too_large_reason(self) -> str:
-        return (
-            f"the file is larger than the upload limit of {bytes_human(self.max_bytes)}; "
-            "shrink the image (smaller base image, fewer layers, no build caches) and "
-            "upload it again"
-        )
+        return upload_too_large_reason(self.max_bytes)
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -300,7 +305,8 @@ def _check_index(archive: tarfile.TarFile, members: _Members) -> None:
         )
 
 
-def _check_config(config: Any, config_name: str) -> list[Any]:
+def check_image_config(config: Any, config_name: str) -> list[Any]:
+    """The layers (rootfs.diff_ids) of a docker image config; InvalidImageTarball when it is none."""
     if not isinstance(config, dict):
         raise InvalidImageTarball(f"the image config ({config_name}) is not a JSON object")
     missing = [key for key in ("architecture", "os", "rootfs") if key not in config]
@@ -312,6 +318,13 @@ def _check_config(config: Any, config_name: str) -> list[Any]:
     diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
     if not isinstance(diff_ids, list):
         raise InvalidImageTarball(f"the image config ({config_name}) has no rootfs.diff_ids list of layers")
+    run_config = config.get("config")
+    volumes = run_config.get("Volumes") if isinstance(run_config, dict) else None
+    if volumes:
+        raise InvalidImageTarball(
+            f"the image declares VOLUME {', '.join(sorted(map(str, volumes)))[:200]}: Footprint runs images without "
+            "volumes (a container writes only to /tmp and /footprint/out); remove the VOLUME lines and save it again"
+        )
     return diff_ids
 
 
@@ -360,13 +373,7 @@ def _inspect_open_archive(archive: tarfile.TarFile, max_unpacked_bytes: int) -> 
             f"the image config {config_name!r} does not match its digest "
             f"(its content hashes to sha256:{config_hex}); the tarball is damaged"
         )
-    diff_ids = _check_config(config, config_name)
-    volumes = (config.get("config") or {}).get("Volumes") if isinstance(config.get("config"), dict) else None
-    if volumes:
-        raise InvalidImageTarball(
-            f"the image declares VOLUME {', '.join(sorted(map(str, volumes)))[:200]}: Footprint runs images without "
-            "volumes (a container writes only to /tmp and /footprint/out); remove the VOLUME lines and save it again"
-        )
+    diff_ids = check_image_config(config, config_name)
 
     layers = entry.get("Layers")
     if not isinstance(layers, list) or not all(isinstance(name, str) for name in layers):
@@ -445,17 +452,27 @@ class StoredTarball:
     size_bytes: int
 
 
+def submission_tarball_name() -> str:
+    """A new name for a tarball in Footprint's storage: random, never the submitter's."""
+    return f"submissions/{secrets.token_hex(16)}.tar"
+
+
 def store_submission_tarball(uploaded_file: HashedTemporaryUploadedFile) -> StoredTarball:
     """Store an inspected upload as `submissions/<random hex>.tar` in Footprint's storage,
-    without the names its manifest carries.
+    without the names its manifest carries (store_tarball_file)."""
+    return store_tarball_file(uploaded_file.temporary_file_path())
 
-    The random name keeps the submitter's file name (untrusted) out of every path. What is
-    stored is a copy without `RepoTags`, `repositories` and OCI name annotations
+
+def store_tarball_file(source: str | os.PathLike[str]) -> StoredTarball:
+    """Store the inspected tarball at `source` in Footprint's storage, under a random name
+    (never the submitter's), without the names its manifest carries.
+
+    What is stored is a copy without `RepoTags`, `repositories` and OCI name annotations
     (runners.image_tarball), which `docker load` would apply on a runner; the image (its
-    config, layers and id) is unchanged. The sha256 is the stored copy's.
+    config, layers and id) is unchanged. The sha256 and size are the stored copy's.
     """
-    name = f"submissions/{secrets.token_hex(16)}.tar"
-    source = uploaded_file.temporary_file_path()
+    name = submission_tarball_name()
+    source = os.fspath(source)
     with tempfile.NamedTemporaryFile(dir=os.path.dirname(source), suffix=".tar") as copy:
         hashing = _HashingWriter(copy)
         try:
@@ -488,3 +505,58 @@ class _HashingWriter(io.RawIOBase):
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The sha256 (hex) of a file, read once in pieces."""
+    return _sha256_file(os.fspath(path))
+
+
+# ---------------------------------------------------------------------------------------
+# Uploads in pieces (the API's resumable upload): each request appends at an offset
+
+
+class TarballPieceRefused(ValueError):
+    """A piece that cannot be appended; `reason` says why, for the client."""
+
+    def __init__(self, reason: str, *, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def tarball_piece_write(
+    *, path: str | os.PathLike[str], offset: int, stream: IO[bytes], total_bytes: int, chunk_bytes: int = 2**20
+) -> int:
+    """Append what `stream` holds to the file at `path`, from `offset`; the new offset.
+
+    The file is cut at `offset` first (bytes past it were never acknowledged). Nothing is
+    written past `total_bytes`, the size declared when the upload began (itself within the
+    upload limit): a longer piece is refused while it streams, like the web upload. When
+    the client goes away mid-piece, the bytes that did arrive stay: whatever happens, the
+    file's size is the offset the upload continues from.
+    """
+    if total_bytes > upload_max_bytes():
+        raise TarballPieceRefused(upload_too_large_reason(upload_max_bytes()), code="too_large")
+    written = offset
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.truncate()
+        try:
+            while True:
+                chunk = stream.read(chunk_bytes)
+                if not chunk:
+                    break
+                if written + len(chunk) > total_bytes:
+                    handle.write(chunk[: total_bytes - written])
+                    raise TarballPieceRefused(
+                        f"this piece goes past the {total_bytes} bytes declared when the upload began; "
+                        "send the rest of the file only, or begin a new upload",
+                        code="past_declared_size",
+                    )
+                handle.write(chunk)
+                written += len(chunk)
+        finally:
+            handle.flush()
+            os.fsync(handle.fileno())
+    return written

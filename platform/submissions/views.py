@@ -1,6 +1,7 @@
-"""Pages of submissions: upload, submission, raw latencies, runners; publish and cancel actions.
+"""Pages of submissions: submission, raw latencies, runners; publish, cancel and re-run actions.
 
-The run page, which shows a result with its budget, is pages.views.run_page."""
+The run page, which shows a result with its budget, and the submit page, which links a
+paper, are in pages.views."""
 
 from __future__ import annotations
 
@@ -12,17 +13,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from benchmarks.selectors import runners_for_unknown_classes
 from core.downloads import csv_download, json_download
-from footprint.storage import footprint_storage
-from submissions.forms import PublishForm, SubmissionUploadForm
+from submissions.forms import PublishForm
 from submissions.models import Run, Submission
+from submissions.quotas import QuotaExceeded
 from submissions.selectors import (
     LATENCY_COLUMNS,
-    RUN_REFRESH_S,
     NoLatencySamples,
     latency_document,
     latency_rows,
@@ -32,67 +31,12 @@ from submissions.selectors import (
     submission_can_edit,
     submission_can_view,
     submission_runs,
+    submissions_of,
 )
-from submissions.services import run_cancel, submission_create
+from submissions.services import run_cancel, run_rerun, submission_set_published
 from submissions.state import IllegalTransition
-from submissions.uploads import (
-    store_submission_tarball,
-    upload_rejection,
-    use_capped_upload_handler,
-)
 
 log = logging.getLogger(__name__)
-
-
-def _discard_uploads(request: HttpRequest) -> None:
-    # Closing a temporary upload deletes its file: a refused tarball leaves nothing behind.
-    for uploaded in request.FILES.values():
-        uploaded.close()
-
-
-@csrf_exempt
-@login_required
-def submission_new(request: HttpRequest) -> HttpResponse:
-    # The capped handler must be in place before anything reads the body, and the CSRF
-    # middleware reads it; so CSRF is checked inside, once the handler is set.
-    use_capped_upload_handler(request)
-    return _submission_new(request)
-
-
-@csrf_protect
-def _submission_new(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return render(request, "submissions/submission_new.html", {"form": SubmissionUploadForm()})
-    form = SubmissionUploadForm(request.POST, request.FILES, upload_rejection=upload_rejection(request))
-    if not form.is_valid():
-        _discard_uploads(request)
-        return render(request, "submissions/submission_new.html", {"form": form}, status=400)
-    assert form.image is not None  # set by a valid form's clean_tarball
-    stored = store_submission_tarball(form.cleaned_data["tarball"])
-    try:
-        submission = submission_create(
-            owner=request.user,
-            benchmark=form.cleaned_data["benchmark"],
-            name=form.cleaned_data["name"],
-            description=form.cleaned_data["description"],
-            division=form.cleaned_data["division"],
-            tarball_path=stored.path_relative,
-            tarball_sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            image_id=form.image.image_id,
-        )
-    except Exception:
-        # No row points to the file: remove it rather than leave an orphan in storage.
-        footprint_storage().delete(stored.path_relative)
-        raise
-    runs = submission.runs.count()
-    messages.success(
-        request,
-        f"Uploaded image {form.image.image_id[:19]}; {runs} run{'s' if runs != 1 else ''} queued."
-        if runs
-        else "Uploaded. No hardware class is active, so no run is queued yet.",
-    )
-    return redirect("submission-detail", submission_id=submission.pk)
 
 
 def _visible_submission(request: HttpRequest, submission_id: int) -> Submission:
@@ -113,7 +57,6 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
             "submission": submission,
             "runs": runs,
             "can_edit": submission_can_edit(request.user, submission),
-            "refresh_s": RUN_REFRESH_S * 2 if any(not run.is_terminal for run in runs) else None,
         },
     )
 
@@ -127,15 +70,19 @@ def submission_publish(request: HttpRequest, submission_id: int) -> HttpResponse
     form = PublishForm(request.POST)
     if form.is_valid():
         published = form.cleaned_data["published"]
-        # The leaderboard is computed when read, so the flag is the whole change.
-        Submission.objects.filter(pk=submission.pk).update(published=published)
+        submission_set_published(submission=submission, published=published)
         messages.success(
             request,
-            "Published: its results appear on the leaderboard."
-            if published
-            else "Unpublished: only you can see it now.",
+            "Published: its results appear on the leaderboard." if published else "Withdrawn: only you can see it now.",
         )
+    if request.POST.get("next") == "mine":
+        return redirect("my-submissions")
     return redirect("submission-detail", submission_id=submission.pk)
+
+
+@login_required
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    return render(request, "submissions/my_submissions.html", {"submissions": submissions_of(owner=request.user)})
 
 
 def _visible_run(request: HttpRequest, run_id: int) -> Run:
@@ -180,11 +127,42 @@ def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     except IllegalTransition as exc:
         messages.error(request, f"The run was not cancelled: {exc}.")
     else:
-        messages.success(request, f"Run {run.pk} cancelled.")
+        if run.cancel_requested_at is not None:
+            messages.success(request, f"Run {run.pk} cancelled; its runner was told to stop it.")
+        else:
+            messages.success(request, f"Run {run.pk} cancelled.")
     next_url = request.POST.get("next")
     if next_url == "submission":
         return redirect("submission-detail", submission_id=run.submission_id)
     return redirect(reverse("run-detail", args=[run.pk]))
+
+
+@require_POST
+@login_required
+def run_rerun_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_run(request, run_id)
+    if not submission_can_edit(request.user, run.submission):
+        raise Http404("no such run")
+    if not run.is_terminal:
+        messages.error(request, f"The run was not queued again: it is {run.state}; it can be once it has finished.")
+        return redirect(reverse("run-detail", args=[run.pk]))
+    try:
+        again, created = run_rerun(run=run, by=request.user)
+    except QuotaExceeded as refusal:
+        return quota_refused(request, refusal)
+    messages.success(
+        request,
+        f"Queued again as run {again.pk}." if created else f"Run {again.pk} of this class is already on its way.",
+    )
+    return redirect(reverse("run-detail", args=[again.pk]))
+
+
+def quota_refused(request: HttpRequest, refusal: QuotaExceeded) -> HttpResponse:
+    """A 429 page that says which quota refused, and when it frees (Retry-After)."""
+    response = render(request, "submissions/quota_exceeded.html", {"refusal": refusal}, status=429)
+    if refusal.retry_after_s is not None:
+        response["Retry-After"] = str(refusal.retry_after_s)
+    return response
 
 
 def runners_page(request: HttpRequest) -> HttpResponse:

@@ -112,6 +112,9 @@ class ContainerSpec:
     max_file_bytes: int | None = None
     # Called by the monitor every turn: a reason string stops the container (a cancel).
     stop_requested: Callable[[], str | None] | None = None
+    # How often the monitor wakes (MONITOR_INTERVAL_S): a server being timed gets a longer
+    # one, since every wake-up is Python work that competes with the harness for the GIL.
+    monitor_interval_s: float = 0.25
 
 
 @dataclass
@@ -247,6 +250,35 @@ class DockerSandbox:
             return self._load(safe, expected)
         finally:
             safe.unlink(missing_ok=True)
+
+    def pull_image(self, reference: str, image_id: str) -> str:
+        """The image `image_id`, pulled by `reference` (`host/name@sha256:<digest>`) if absent.
+
+        A digest reference names the manifest exactly, and a pull by digest sets no tag; the
+        image the pull gives must still be `image_id` (its config digest, recorded when the
+        reference was checked), or it is removed and refused.
+        """
+        expected = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+        if self.has_image(expected):
+            return expected
+        if "@sha256:" not in reference:
+            raise SandboxError("image_pull_failed", f"{reference} is not pinned by digest")
+        repository, digest = reference.rsplit("@", 1)
+        with self._client_timeout(IMAGE_LOAD_TIMEOUT_S):
+            try:
+                self.client.api.pull(repository, tag=digest)
+                pulled = self.client.images.get(reference)
+            except docker.errors.APIError as exc:
+                raise SandboxError("image_pull_failed", f"{reference} could not be pulled: {_words(exc)}") from exc
+            except _DOCKER_UNREACHABLE as exc:
+                raise SandboxError("docker_unavailable", f"cannot reach the Docker engine: {_words(exc)}") from exc
+        if pulled.id != expected:
+            with contextlib.suppress(docker.errors.APIError):
+                self.client.images.remove(pulled.id, force=True)
+            raise SandboxError(
+                "image_id_mismatch", f"{reference} pulled as {pulled.id}, not the {expected} recorded at submission"
+            )
+        return expected
 
     def _load(self, tarball_path: Path, expected: str) -> str:
         # An open file, not its bytes: docker-py streams it, so the tarball never sits in memory.
@@ -621,7 +653,8 @@ class RunningContainer:
         quick_failures = 0
         while not self._stop_monitor.is_set():
             to_deadline_s = self._deadline - time.monotonic()
-            timeout_s = MONITOR_INTERVAL_S if self._timed_out else max(0.01, min(MONITOR_INTERVAL_S, to_deadline_s))
+            interval = self._spec.monitor_interval_s
+            timeout_s = interval if self._timed_out else max(0.01, min(interval, to_deadline_s))
             asked = time.monotonic()
             try:
                 self._container.wait(timeout=timeout_s)

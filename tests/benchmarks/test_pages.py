@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -73,3 +75,22 @@ def test_the_upload_page_says_when_there_is_no_benchmark(owner_client: Client) -
     response = owner_client.get("/submissions/new/")
     assert response.status_code == 200
     assert "No benchmark is set up yet, so there is nothing to submit to." in response.content.decode()
+
+
+def test_the_home_page_counts_each_boards_results_and_lists_the_latest(client: Client, demo: Demo) -> None:
+    body = client.get("/").content.decode()
+    card = re.search(r'<section class="card" data-benchmark="digits"(.*?)</section>', body, re.DOTALL).group(1)
+    # Published results on the board: the two ranked and the one under the floor (not the private one).
+    assert re.search(r">cpu-local</a>:\s*3 results", card)
+    assert "Reference model: 97.00 % accuracy" in card
+    latest = re.search(r'<table id="latest">(.*?)</table>', body, re.DOTALL).group(1)
+    assert "int8 dynamic" in latest and demo.private.name not in latest
+
+
+def test_the_home_page_queries_do_not_grow_with_the_results(
+    client: Client, demo: Demo, django_assert_max_num_queries
+) -> None:
+    client.get("/")  # writes the board entries once
+    # benchmarks, classes, the newest entry and the results since it, the counts, the latest
+    with django_assert_max_num_queries(6):
+        assert client.get("/").status_code == 200

@@ -84,3 +84,15 @@ def test_it_starts_in_debug_with_the_embedded_defaults(tmp_path):
     done = _run(["-c", code], {"DJANGO_DEBUG": "1", "FOOTPRINT_STORAGE_ROOT": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["filesystem://", "django.db.backends.sqlite3", str(2 * 2**30)]
+
+
+def test_the_shared_cache_is_the_database_by_default_redis_on_request_and_never_a_typo(tmp_path):
+    show = (
+        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    )
+    env = _deployment_env(tmp_path)
+    assert _run(["-c", show], env).stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
+    redis = _run(["-c", show], {**env, "FOOTPRINT_CACHE_URL": "redis://127.0.0.1:6379/1"})
+    assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    typo = _run(["-c", show], {**env, "FOOTPRINT_CACHE_URL": "memcache"})
+    assert typo.returncode != 0 and "FOOTPRINT_CACHE_URL='memcache' is not a cache" in typo.stderr

@@ -35,15 +35,18 @@ import time
 time.sleep(3600)
 """
 
-# Hundreds of MB to stdout and stderr as fast as it can, then a normal end.
+# Hundreds of MB to stdout and stderr as fast as it can, then a normal end. The logs are
+# non-blocking: past their 4 MiB buffer lines are dropped rather than the container stalled,
+# so the last line comes after a pause, once the buffer drained (docs/security.md).
 LOUD = """#!/usr/bin/env python3
-import os, shutil, sys, footprint_sdk
+import os, shutil, sys, time, footprint_sdk
 line = b"x" * 1023 + b"\\n"
 for _ in range(150_000):
     os.write(1, line)
     os.write(2, line)
 shutil.copyfile("/footprint/in/reference/model.pt", "/footprint/out/model.pt")
 footprint_sdk.write_method("loud")
+time.sleep(2)
 print("LOUD DONE", flush=True)
 """
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.servers import RAW_SERVER_START
+
 pytestmark = [pytest.mark.docker, pytest.mark.hostile]
 
 # A raw server: listens, sends the ready frame, then does what `then` says with `conn`.
-RAW = """#!/usr/bin/env python3
-import os, socket, struct, time, footprint_sdk as sdk
-path = os.environ["FOOTPRINT_SOCKET"]
-listener = socket.socket(socket.AF_UNIX); listener.bind(path); os.chmod(path, 0o666); listener.listen(1)
-conn, _ = listener.accept()
-sdk.send_frame(conn, sdk.READY, 0, b'{"contract": "footprint.contract/1", "server": "raw"}')
-reader = sdk.FrameReader(conn)
+RAW = (
+    RAW_SERVER_START
+    + """
 def answer(rid, n=1):
     sdk.send_array(conn, sdk.REPLY, rid, __import__("numpy").full(n, 3, dtype="int64"))
 def request():
@@ -22,6 +20,7 @@ def request():
 %s
 time.sleep(60)
 """
+)
 
 CASES = {
     # bytes that are no frame at all

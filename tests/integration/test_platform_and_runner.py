@@ -27,6 +27,7 @@ from benchmarks.services import benchmark_import
 from footprint.celery import app as platform_app
 from leaderboard.selectors import leaderboard_rows
 from runners.broker import PLATFORM_QUEUE
+from runners.sandbox.docker import DockerSandbox
 from submissions.models import Run, Submission
 from submissions.services import submission_create
 from submissions.uploads import inspect_image_tarball
@@ -287,6 +288,7 @@ class Deployment:
             platform_worker_command(concurrency=2),
             platform_env(env, database_url),
         )
+        self.cgroup_root = env["FOOTPRINT_CGROUP_ROOT"]
         # The runner claims its jobs from the web side (this test's live server) with a
         # credential of its own, as any runner host does.
         self.credential = runner_credential_create(name=f"runner-{name}", hardware_class=self.hardware)
@@ -375,13 +377,25 @@ def deployment(
         return started[-1]
 
     yield start_and_remember
-    # A pool process killed between creating and starting a container can leave it
-    # behind in "created" state; the runner of a later job of this class would remove it,
-    # but test classes are not used again.
+    # The runners stop first: one still working would start a container after the sweep below.
+    # A pool process killed between creating and starting a container can leave it behind
+    # in "created" state; the runner of a later job of this class would remove it, but test
+    # classes are not used again.
     for site in started:
-        label = f"org.footprint.hardware-class={site.hardware.name}"
-        for container in docker_client.containers.list(all=True, filters={"label": label}):
-            container.remove(force=True)
+        for process in (site.runner, site.worker):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in (site.runner, site.worker):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    # What a runner does when it starts (reap_orphans): its containers, then the empty
+    # cgroup parents a runner stopped mid-job left under its root.
+    for site in started:
+        sandbox = DockerSandbox(docker_client, cgroup_root=site.cgroup_root)
+        sandbox.reap_orphans(f"org.footprint.hardware-class={site.hardware.name}")
 
 
 def test_a_submission_is_dispatched_measured_ingested_and_ranked(broker_url, platform_broker, deployment):

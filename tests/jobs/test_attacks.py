@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.fixtures.servers import RAW_SERVER_START
+
 pytestmark = pytest.mark.docker
 
 WRITE_METHOD = """#!/usr/bin/env python3
@@ -16,14 +18,9 @@ footprint_sdk.write_method("attack")
 """
 
 # After each reply it sends the reply to the request it guesses comes next (ids 1, 2, 3... once).
-REPLY_AHEAD_SERVER = """#!/usr/bin/env python3
-import os, socket, numpy as np, footprint_sdk as sdk
-path = os.environ["FOOTPRINT_SOCKET"]
-listener = socket.socket(socket.AF_UNIX); listener.bind(path); os.chmod(path, 0o666); listener.listen(1)
-conn, _ = listener.accept()
-sdk.send_frame(conn, sdk.READY, 0, b'{"contract": "footprint.contract/1", "server": "ahead"}')
-reader = sdk.FrameReader(conn)
-while True:
+REPLY_AHEAD_SERVER = (
+    RAW_SERVER_START
+    + """while True:
     kind, rid, payload = reader.recv_frame()
     if kind == sdk.SHUTDOWN:
         break
@@ -31,6 +28,7 @@ while True:
     sdk.send_array(conn, sdk.REPLY, rid, np.full(len(batch), 3, dtype=np.int64))
     sdk.send_array(conn, sdk.REPLY, rid + 1, np.full(1, 3, dtype=np.int64))
 """
+)
 
 # Knows the old protocol: the order of the timed inputs came from task.json's seed, and timed
 # inputs cycled through the split. It memorises every input and the one that followed it,
@@ -51,14 +49,9 @@ footprint_sdk.serve(predict)
 
 # Records what it is sent, and says at its exit: distinct single inputs before the first
 # batch, repeats among them, and whether request ids ever counted up.
-WITNESS_SERVER = """#!/usr/bin/env python3
-import os, socket, sys, numpy as np, footprint_sdk as sdk
-path = os.environ["FOOTPRINT_SOCKET"]
-listener = socket.socket(socket.AF_UNIX); listener.bind(path); os.chmod(path, 0o666); listener.listen(1)
-conn, _ = listener.accept()
-sdk.send_frame(conn, sdk.READY, 0, b'{"contract": "footprint.contract/1", "server": "witness"}')
-reader = sdk.FrameReader(conn)
-singles, order, ids, first_batch_after = set(), [], [], None
+WITNESS_SERVER = (
+    RAW_SERVER_START
+    + """singles, order, ids, first_batch_after = set(), [], [], None
 while True:
     kind, rid, payload = reader.recv_frame()
     if kind == sdk.SHUTDOWN:
@@ -74,6 +67,7 @@ counting = sum(1 for a, b in zip(ids, ids[1:]) if b == a + 1)
 print(f"WITNESS singles={len(order)} distinct={len(set(order))} first_batch_after={first_batch_after} "
       f"counting_ids={counting}", file=sys.stderr, flush=True)
 """
+)
 
 # Busy on every CPU it may use, in a thread, while it serves: if it could run while the
 # reference is timed, the reference would look slower and the submission faster.
@@ -96,17 +90,13 @@ time.sleep(60)
 """
 
 # Answers every request with a 64 MiB frame, the protocol's maximum.
-HUGE_REPLY_SERVER = """#!/usr/bin/env python3
-import os, socket, struct, footprint_sdk as sdk
-path = os.environ["FOOTPRINT_SOCKET"]
-listener = socket.socket(socket.AF_UNIX); listener.bind(path); os.chmod(path, 0o666); listener.listen(1)
-conn, _ = listener.accept()
-sdk.send_frame(conn, sdk.READY, 0, b'{"contract": "footprint.contract/1", "server": "huge"}')
-reader = sdk.FrameReader(conn)
-kind, rid, payload = reader.recv_frame()
+HUGE_REPLY_SERVER = (
+    RAW_SERVER_START
+    + """kind, rid, payload = reader.recv_frame()
 conn.sendall(struct.pack(">IBQ", sdk.MAX_FRAME_BYTES, sdk.REPLY, rid))
 conn.sendall(bytes(1 << 20) * 63)
 """
+)
 
 # Spots the probe (an input it was sent among the last few) and answers it at once with a guess.
 PROBE_DODGING_SERVER = """#!/usr/bin/env python3

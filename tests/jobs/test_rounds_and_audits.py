@@ -100,7 +100,7 @@ def test_rounds_publish_pooled_percentiles_their_variation_and_the_speedups_inte
     assert interleaving["block_queries"] == 16 and interleaving["rounds"] == 3
     speedup = got[("submission", "speedup")]["value"]
     assert speedup == pytest.approx(
-        got[("reference", "latency_p50")]["value"] / got[("submission", "latency_p50")]["value"], rel=0.01
+        got[("reference", "latency_p50")]["value"] / got[("submission", "latency_p50")]["value"], rel=1e-4
     )
     low, high = got[("submission", "speedup_ci_low")]["value"], got[("submission", "speedup_ci_high")]["value"]
     assert low <= speedup <= high

@@ -121,7 +121,7 @@ def test_the_json_export_matches_the_csv_and_labels_every_part(client: Client, b
     assert entries["at the limit"]["energy_break_even"]["inferences"] == 180_000_000_000
     assert entries["measured small"]["search_cost"]["declared"] is None
     assert entries["measured small"]["search_cost"]["measured"]["energy_label"] == "estimated"
-    assert entries["measured small"]["figures"]["speedup"] == {"value": 1.3, "label": "measured"}
+    assert entries["measured small"]["figures"]["speedup"] == {"value": 1.3, "unit": "ratio", "label": "measured"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "owner", "stranger"])

@@ -123,7 +123,7 @@ def test_the_json_document_keeps_the_parts_and_says_never_as_a_string(add, bench
     assert only["search_cost"]["declared"]["label"] == "declared"
     assert only["search_cost"]["total"]["labels"] == ["declared", "measured"]
     assert only["energy_break_even"]["inferences"] == "never" and only["energy_break_even"]["never"] is True
-    assert only["figures"]["energy_per_inference_mj"] == {"value": 0.5, "label": "estimated"}
+    assert only["figures"]["energy_per_inference_mj"] == {"value": 0.5, "unit": "mJ", "label": "estimated"}
 
 
 def test_a_name_a_spreadsheet_would_run_is_written_as_text(add, benchmark, hardware_class):

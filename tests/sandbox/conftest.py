@@ -35,3 +35,6 @@ def make_spec(base_image: str) -> MakeSpec:
         return ContainerSpec(**fields)
 
     return make
+
+
+from tests.api.test_registry_reference import registry  # noqa: E402, F401  (a docker-registry of the test's own)

@@ -163,3 +163,16 @@ def test_a_started_run_is_cancelled_and_every_runner_is_told_to_stop_it(
     assert run.state == "cancelled"
     with pytest.raises(IllegalTransition, match="nothing to cancel"):
         run_cancel(run=run, by=owner)
+
+
+def test_a_finished_run_is_queued_again_as_a_new_run_and_one_in_flight_is_returned_as_it_is(run, owner, no_dispatch):
+    from submissions.services import run_rerun
+
+    assert run_rerun(run=run, by=owner) == (run, False)  # still queued: nothing new, nothing charged
+    run_cancel(run=run, by=owner)
+    run.refresh_from_db()
+    again, created = run_rerun(run=run, by=owner)
+    assert created and again.pk != run.pk and again.state == "queued"
+    assert (again.submission_id, again.hardware_class_id) == (run.submission_id, run.hardware_class_id)
+    # A second click while the new run is in flight returns the same run.
+    assert run_rerun(run=run, by=owner) == (again, False)

@@ -106,10 +106,11 @@ def test_gpus_are_listed_with_their_driver(run):
     ]
     run = _ingest(run, document)
     (gpu,) = run_provenance(run=run).gpus
+    # The model, its driver and memory; not its serial UUID, which says nothing about a result.
     assert (gpu.index, gpu.name, gpu.uuid, gpu.driver_version, gpu.memory_total_bytes) == (
         "0",
         "NVIDIA H100",
-        "GPU-1234",
+        "",
         "550.54",
         80e9,
     )
@@ -122,7 +123,7 @@ def test_an_old_result_without_any_new_key_reads_as_absent(run):
     assert (energy.source, energy.counters, energy.notes, energy.estimate_text) == (None, [], [], "")
     provenance = run_provenance(run=run)
     assert provenance.present
-    assert {entry.name: entry.text for entry in provenance.host}["host"] == "runner-host-1"
+    assert "host" not in {entry.name for entry in provenance.host}  # which machine: operators only
     assert provenance.gpus == [] and provenance.gpu_notes == ""
     assert provenance.runtimes == [] and provenance.limits == []
 

@@ -65,7 +65,7 @@ def test_a_class_whose_runner_cannot_reach_docker_says_why(hardware_class):
     )
     [entry] = runner_overview()
     assert not entry.can_start
-    assert entry.reason == "the runner on host-a cannot run jobs: DockerException: socket missing"
+    assert entry.reason == "its runner cannot run jobs: DockerException: socket missing"
 
 
 def test_a_class_without_any_runner_says_how_to_start_one(hardware_class, run):
@@ -82,10 +82,17 @@ def test_a_runner_that_missed_three_heartbeats_is_gone(hardware_class):
     [entry] = runner_overview()
     assert not entry.can_start and entry.recent == []
     assert [s.host for s in entry.gone] == ["host-a"]
-    assert "the last one, on host-a, reported 91 s ago" in entry.reason
+    assert "the last one (its runner) reported 91 s ago" in entry.reason
 
 
-def test_the_overview_takes_three_queries_whatever_the_number_of_runners_and_jobs(
+def test_the_overview_takes_three_queries_whatever_the_number_of_runners(hardware_class, django_assert_num_queries):
+    for n in range(5):
+        runner_heartbeat(*signed_heartbeat(_status(host=f"host-{n}")))
+    with django_assert_num_queries(3):  # classes with their queued runs, runners, each class's last run
+        runner_overview()
+
+
+def test_the_overview_takes_four_queries_whatever_the_number_of_runners_and_jobs(
     hardware_class, owner, benchmark, django_assert_num_queries
 ):
     from tests.factories.rows import make_run, make_submission
@@ -95,7 +102,7 @@ def test_the_overview_takes_three_queries_whatever_the_number_of_runners_and_job
         runner_heartbeat(*signed_heartbeat(_status(host=f"host-{n}")))
         run = make_run(submission=make_submission(owner=owner, benchmark=benchmark), hardware_class=hardware_class)
         job_token(run, runner=f"host-{n}")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # ... and the runs the runners took last
         [entry] = runner_overview()
         assert all(status.last_run is not None for status in entry.recent)
 
@@ -120,14 +127,25 @@ def test_each_runner_shows_its_last_job_and_a_private_one_unnamed(hardware_class
     assert {s.runner_id: s.last_run for s in owners_view.recent}["host-b"] == private
 
 
-def test_the_runners_page_shows_queue_lengths_from_the_broker(hardware_class, client, monkeypatch):
-    from submissions import services
+def test_the_runners_page_shows_queue_lengths_and_runners_naming_them_to_operators_only(
+    hardware_class, client, monkeypatch, django_user_model
+):
+    from submissions import selectors
 
-    monkeypatch.setattr(services, "broker_queue_length", lambda queue: 7 if queue == hardware_class.queue else None)
+    monkeypatch.setattr(
+        selectors,
+        "broker_queue_lengths",
+        lambda *, queues: {
+            queue: selectors.QueueLength(7 if queue == hardware_class.queue else None, "") for queue in queues
+        },
+    )
     runner_heartbeat(*signed_heartbeat(_status()))
     page = client.get("/runners/").content.decode()
-    assert "7 jobs waiting in the broker" in page
-    assert "host-a" in page and "none yet" in page
+    assert "7 jobs waiting" in page
+    assert "host-a" not in page and "a runner" in page and "none yet" in page
+    operator = django_user_model.objects.create_user(username="operator", password="operator-password-1", is_staff=True)
+    client.force_login(operator)
+    assert "host-a" in client.get("/runners/").content.decode()
 
 
 def test_a_heartbeat_not_signed_by_the_runners_credential_is_refused(hardware_class, caplog):

@@ -10,7 +10,8 @@ from typing import Any
 
 from django import template
 
-from core.formatting import significant
+from core.formatting import energy, significant
+from core.units import kwh_to_joules
 
 register = template.Library()
 
@@ -42,3 +43,9 @@ def search_cost_parts(cost: Any) -> str:
 def unmeasured_labels(labels: Any) -> list[str]:
     """The labels among `labels` other than "measured" (estimated, declared), in order."""
     return [label for label in labels or () if label != "measured"]
+
+
+@register.filter
+def kwh_as_energy(kwh: Any) -> str:
+    """kWh in the unit people read (core.formatting.energy): 4.45e-06 -> "16 J"."""
+    return "unknown" if kwh is None else energy(kwh_to_joules(kwh))
