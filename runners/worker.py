@@ -95,7 +95,7 @@ def cgroup_root() -> str:
 
 
 def sandbox() -> DockerSandbox:
-    return DockerSandbox(cgroup_root=cgroup_root())
+    return DockerSandbox(cgroup_root=cgroup_root(), runner=runner_id() if credential() else "")
 
 
 def docker_status() -> tuple[bool, str]:

@@ -43,6 +43,9 @@ from runners.meters import cgroup
 log = logging.getLogger(__name__)
 
 MANAGED_LABEL = "org.footprint.managed"
+# Which runner started a container: runners that share a host (and a hardware class) reap
+# only their own, never a job another one is measuring.
+RUNNER_LABEL = "org.footprint.runner"
 # Which process started a container: tells a leak of this process from another's.
 PID_LABEL = "org.footprint.pid"
 DEFAULT_USER = "10001:10001"
@@ -139,8 +142,11 @@ class ContainerOutcome:
 
 
 class DockerSandbox:
-    def __init__(self, client: docker.DockerClient | None = None, *, cgroup_root: str = "footprint") -> None:
+    def __init__(
+        self, client: docker.DockerClient | None = None, *, cgroup_root: str = "footprint", runner: str = ""
+    ) -> None:
         self._client = client
+        self.runner = runner
         self._client_error: str | None = None
         self.cgroup_root = cgroup_root.strip("/")
         self._cgroup_driver: str | None = None
@@ -344,12 +350,16 @@ class DockerSandbox:
 
         Called when a runner starts: its predecessor may have died (a Celery hard time
         limit kills the worker, not its containers). Also removes the empty cgroup
-        parents such runs left under the sandbox's cgroup root.
+        parents such runs left under the sandbox's cgroup root. A sandbox that knows its
+        runner leaves alone the containers another runner started (RUNNER_LABEL).
         """
         count = 0
         if self.cgroup_driver() == "cgroupfs":
             cgroup.thaw_below(self.cgroup_root)  # a killed runner may have left a server frozen
         for container in self.client.containers.list(all=True, filters={"label": label}):
+            owner = container.labels.get(RUNNER_LABEL)
+            if self.runner and owner and owner != self.runner:
+                continue
             try:
                 container.remove(force=True, v=True)
                 count += 1
@@ -422,7 +432,12 @@ class DockerSandbox:
             "environment": self.container_environment(spec),
             "ulimits": ulimits,
             "oom_score_adj": OOM_SCORE_ADJ,
-            "labels": {**spec.labels, MANAGED_LABEL: "1", PID_LABEL: str(os.getpid())},
+            "labels": {
+                **spec.labels,
+                MANAGED_LABEL: "1",
+                PID_LABEL: str(os.getpid()),
+                **({RUNNER_LABEL: self.runner} if self.runner else {}),
+            },
             "user": spec.user,
             "working_dir": "/tmp",
             "network_mode": "none",

@@ -96,11 +96,12 @@ def stack(docker_client: docker.DockerClient, base_image: str, state: dict):
                 pass
         root = site.settings["FOOTPRINT_CGROUP_ROOT"]
         for hierarchy in Path("/sys/fs/cgroup").iterdir():
-            for path in sorted((hierarchy / root).glob("**/"), key=lambda p: len(p.parts), reverse=True):
-                try:
-                    path.rmdir()
-                except OSError:
-                    pass
+            for top in [hierarchy / root, *hierarchy.glob(f"{root}-*")]:  # the second runner's too
+                for path in sorted(top.glob("**/"), key=lambda p: len(p.parts), reverse=True):
+                    try:
+                        path.rmdir()
+                    except OSError:
+                        pass
         subprocess.run(["rm", "-rf", str(folder)], check=False)
 
 
@@ -241,7 +242,8 @@ def start_second_runner(stack: Stack, state: dict, name: str) -> tuple[str, str]
             "-e", "FOOTPRINT_HARDWARE_CLASS=cpu-local",
             "-e", f"FOOTPRINT_RUNNER_CREDENTIAL={secret}",
             "-e", f"FOOTPRINT_RUNNER_WORK_DIR={work}",
-            "-e", f"FOOTPRINT_CGROUP_ROOT={s['FOOTPRINT_CGROUP_ROOT']}",
+            # A cgroup root of its own, as on a host of its own: a runner thaws and clears its root.
+            "-e", f"FOOTPRINT_CGROUP_ROOT={s['FOOTPRINT_CGROUP_ROOT']}-{name}",
             "-e", f"FOOTPRINT_RUNNER_HOST={name}-host",
             "-v", f"{s.get('FOOTPRINT_DOCKER_SOCKET', '/var/run/docker.sock')}:/var/run/docker.sock",
             "-v", f"{work}:{work}", "-v", "/sys/fs/cgroup:/sys/fs/cgroup",
@@ -275,7 +277,7 @@ def test_a_second_runner_without_the_storage_volume_shares_the_queue_without_a_d
     wait_for_runner(stack, "r2")
     run_ids = submit_again(stack, SCALE_RUNS)
     runs = wait_for_runs(stack, run_ids)
-    assert [r["state"] for r in runs] == ["succeeded"] * SCALE_RUNS, runs
+    assert [r["state"] for r in runs] == ["succeeded"] * SCALE_RUNS, json.dumps(runs)
     by_runner = {}
     for r in runs:
         by_runner[r["runner"]] = by_runner.get(r["runner"], 0) + 1
@@ -297,6 +299,10 @@ def test_a_second_runner_without_the_storage_volume_shares_the_queue_without_a_d
 def test_a_revoked_runner_can_no_longer_fetch_or_report(stack: Stack, state: dict):
     # Only r2 takes jobs while this run starts, so that it is r2's credential that goes mid-run.
     stack.compose("stop", "runner", timeout=300)
+    # A warm-up long enough that the run is still going when it is revoked.
+    stack.shell(
+        "from benchmarks.models import Benchmark; Benchmark.objects.filter(slug='digits').update(warmup_s=20); print(1)"
+    )
     [run_id] = submit_again(stack, 1)
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -308,11 +314,24 @@ def test_a_revoked_runner_can_no_longer_fetch_or_report(stack: Stack, state: dic
             break
         assert row[0] not in ("succeeded", "failed"), row
         time.sleep(0.5)
-    print("\n" + stack.manage("runner_credential", "revoke", "r2").strip())
+    # r2 is held still while it is revoked, so that it cannot finish first whatever the load.
+    run(["docker", "pause", state["second"]], env=stack.environ)
+    try:
+        revoked = stack.manage("runner_credential", "revoke", "r2").strip()
+    finally:
+        run(["docker", "unpause", state["second"]], env=stack.environ)
+    print("\n" + revoked)
+    assert revoked == "revoked r2; runs queued again: 1"
     stack.compose("start", "runner", timeout=300)
     [outcome] = wait_for_runs(stack, [run_id])
+    stack.shell(
+        "from benchmarks.models import Benchmark; "
+        f"Benchmark.objects.filter(slug='digits').update({FAST_BENCHMARK}); print(1)"
+    )
     # Handed to the host's runner as a new attempt, and measured there.
-    assert outcome["state"] == "succeeded" and outcome["runner"] == "local-cpu-local" and outcome["attempt"] == 2
+    assert outcome["state"] == "succeeded" and outcome["runner"] == "local-cpu-local" and outcome["attempt"] == 2, (
+        json.dumps(outcome)
+    )
     # What r2 still sent about it was refused and recorded, not applied.
     refused = []
     for _ in range(60):

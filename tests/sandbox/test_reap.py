@@ -9,7 +9,7 @@ import docker.errors
 import pytest
 
 from runners.meters import cgroup
-from runners.sandbox.docker import DockerSandbox
+from runners.sandbox.docker import RUNNER_LABEL, DockerSandbox
 from tests.fixtures.docker import container_test_labels
 
 pytestmark = pytest.mark.docker
@@ -34,6 +34,33 @@ def test_it_removes_running_and_stopped_containers_with_the_label(
         docker_client.containers.get(bystander.id)
     finally:
         for container in (running, created, bystander):
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+
+
+def test_a_runner_reaps_its_own_and_unclaimed_containers_never_another_runners(
+    docker_client: docker.DockerClient, base_image: str
+) -> None:
+    # Two runners of one class on one host (a second runner joining on the same machine):
+    # a job starting on one must not remove the job the other is measuring.
+    label = f"org.footprint.reap-test-{uuid.uuid4().hex[:8]}"
+    labels = {**container_test_labels(), label: "1"}
+    created = {
+        owner: docker_client.containers.create(
+            base_image, ["true"], labels={**labels, **({RUNNER_LABEL: owner} if owner else {})}, network_mode="none"
+        )
+        for owner in ("runner-a", "runner-b", "")
+    }
+    try:
+        assert DockerSandbox(docker_client, cgroup_root="footprint-test", runner="runner-a").reap_orphans(label) == 2
+        for owner in ("runner-a", ""):  # its own, and one no runner claimed (an older runner's)
+            with pytest.raises(docker.errors.NotFound):
+                docker_client.containers.get(created[owner].id)
+        docker_client.containers.get(created["runner-b"].id)
+    finally:
+        for container in created.values():
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:
