@@ -4,7 +4,7 @@ result page, and their query counts, on a database seeded with N results.
     .venv/bin/python perf/pages.py [--json] [--results 10000] [--requests 40]
         [--database-url postgresql://footprint:footprint@127.0.0.1:5432/fp_perf_pages]
 
-Creates (and drops first) its own PostgreSQL database, migrates it, and seeds one
+Creates (and drops first, and at the end unless --keep-database) its own PostgreSQL database, migrates it, and seeds one
 benchmark on one hardware class with N published submissions, each with one succeeded run
 and a result as a runner stores it (figures, audits; a few under the accuracy floor, a few
 with a failed audit, a few invalidated, some with a declared search, some estimated
@@ -48,7 +48,7 @@ def _configure(database_url: str) -> None:
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 
 
-def _recreate_database(database_url: str) -> None:
+def _recreate_database(database_url: str, *, create: bool = True) -> None:
     import psycopg
 
     parsed = urlparse(database_url)
@@ -56,7 +56,8 @@ def _recreate_database(database_url: str) -> None:
     admin = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
@@ -113,6 +114,7 @@ def seed(results: int, *, seed_value: int = 0) -> dict[str, int]:
                 f"{n:064x}",
                 f"submissions/{n:032x}.tar",
                 123456,
+                "",
                 True,
                 finished,
             )
@@ -128,6 +130,7 @@ def seed(results: int, *, seed_value: int = 0) -> dict[str, int]:
                 "",
                 1,
                 "perf-host",
+                "",
                 "{}",
                 finished,
                 finished,
@@ -229,6 +232,7 @@ def seed(results: int, *, seed_value: int = 0) -> dict[str, int]:
                 "tarball_sha256",
                 "tarball_path",
                 "tarball_size_bytes",
+                "image_reference",
                 "published",
                 "created",
             ],
@@ -247,6 +251,7 @@ def seed(results: int, *, seed_value: int = 0) -> dict[str, int]:
                 "failure_reason",
                 "attempt",
                 "runner_host",
+                "execution",
                 "logs",
                 "dispatched_at",
                 "created",
@@ -368,20 +373,28 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--database-url", default=os.environ.get("FOOTPRINT_PERF_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--keep-database", action="store_true", help="leave the seeded database (to look at it)")
     args = parser.parse_args()
 
     _configure(args.database_url)
     _recreate_database(args.database_url)
-    import django
+    try:
+        import django
 
-    django.setup()
-    from django.core.management import call_command
+        django.setup()
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    start = time.perf_counter()
-    ids = seed(args.results)
-    seeded_s = time.perf_counter() - start
-    figures = {"results": args.results, "seed_s": round(seeded_s, 1), **measure(ids, requests=args.requests)}
+        call_command("migrate", verbosity=0)
+        start = time.perf_counter()
+        ids = seed(args.results)
+        seeded_s = time.perf_counter() - start
+        figures = {"results": args.results, "seed_s": round(seeded_s, 1), **measure(ids, requests=args.requests)}
+    finally:
+        if not args.keep_database:
+            from django.db import connections
+
+            connections.close_all()
+            _recreate_database(args.database_url, create=False)
     if args.json:
         print(json.dumps(figures))
     else:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from runners import stats
 from runners.result import Audit
 
-# Replies that may disagree with the accuracy pass before an audit fails: batch-1 and
-# batched kernels may round differently and flip a near-tie arg-max.
+# The rate at which an honest server's replies may disagree with its accuracy pass: batch-1
+# and batched kernels round differently (a dynamically quantized model scales activations
+# per batch) and may flip a near-tie arg-max.
 PREDICTION_MISMATCH_TOLERANCE = 0.001
+# An audit allows the mismatches that an honest server flipping at that rate stays within
+# with this probability (stats.binomial_tolerance): 1 honest run in 1,000 fails.
+PREDICTION_AUDIT_CONFIDENCE = 0.999
 # A repeated input answered this much faster than unseen ones looks like a reply cache.
 CACHE_SUSPECT_RATIO = 0.8
 
@@ -33,8 +38,12 @@ def predictions_audit(name: str, *, what: str, mismatches: int, checked: int, su
     if rate is None:
         return Audit(name, subject, "not_run", f"no {what} were checked.")
     share = f"{mismatches} of {checked} {what} ({100 * rate:.3g} %)"
-    allowed = f"at most {100 * PREDICTION_MISMATCH_TOLERANCE:g} % may (near-ties can round either way)"
-    if rate > PREDICTION_MISMATCH_TOLERANCE:
+    tolerated = stats.binomial_tolerance(checked, PREDICTION_MISMATCH_TOLERANCE, PREDICTION_AUDIT_CONFIDENCE)
+    allowed = (
+        f"at most {tolerated} of {checked} may (near-ties can round either way: a server whose replies flip at "
+        f"{100 * PREDICTION_MISMATCH_TOLERANCE:g} % stays within that {100 * PREDICTION_AUDIT_CONFIDENCE:g} % of the time)"
+    )
+    if mismatches > tolerated:
         verdict, sentence = (
             "failed",
             f"{share} differ from the predictions the same server gave in the accuracy pass; {allowed}.",

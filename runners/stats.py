@@ -35,6 +35,24 @@ def _binomial_cdf_terms(n: int, q: float) -> Iterator[float]:
         yield total
 
 
+def binomial_tolerance(n: int, rate: float, confidence: float) -> int:
+    """The most of `n` independent trials that may come out "bad" at a true `rate` while
+    staying inside `confidence`: the smallest t with P(X <= t) >= confidence, X ~ Binomial(n, rate).
+
+    An audit that allows t mismatches fails an honest server whose replies flip at `rate`
+    at most 1 - confidence of the time, whatever n is (a fixed fraction would fail one that
+    flips a single near-tie in 128 replies).
+    """
+    if not 0.0 < rate < 1.0 or not 0.0 < confidence < 1.0:
+        raise ValueError(f"rate and confidence must lie in (0, 1), got {rate}, {confidence}")
+    if n < 1:
+        return 0
+    for t, cdf in enumerate(_binomial_cdf_terms(n, rate)):
+        if cdf >= confidence:
+            return t
+    return n
+
+
 def early_stopping_overlatency_count(n: int, percentile: float, confidence: float) -> int | None:
     """How many of `n` queries may lie above the early-stopping bound; None if n is too small.
 

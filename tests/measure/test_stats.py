@@ -78,3 +78,20 @@ def test_the_interval_refuses_unmatched_or_single_pairs():
         stats.bootstrap_ratio_interval(
             np.ones((1, 4)), np.ones((1, 4)), resamples=10, confidence=0.9, rng=np.random.default_rng()
         )
+
+
+def test_the_binomial_tolerance_holds_an_honest_rate_at_its_confidence() -> None:
+    from math import comb
+
+    def cdf(t: int, n: int, q: float) -> float:
+        return sum(comb(n, x) * q**x * (1 - q) ** (n - x) for x in range(t + 1))
+
+    for n in (1, 64, 128, 1024, 5000):
+        t = stats.binomial_tolerance(n, 0.001, 0.999)
+        assert cdf(t, n, 0.001) >= 0.999
+        assert t == 0 or cdf(t - 1, n, 0.001) < 0.999  # the smallest such count
+    assert stats.binomial_tolerance(128, 0.001, 0.999) == 2
+    assert stats.binomial_tolerance(1024, 0.001, 0.999) == 5
+    assert stats.binomial_tolerance(0, 0.001, 0.999) == 0
+    with pytest.raises(ValueError):
+        stats.binomial_tolerance(10, 0.0, 0.999)

@@ -71,6 +71,13 @@ def test_a_mismatch_rate_above_the_tolerance_fails_its_audit_and_says_so() -> No
     assert "90 of 100 timed replies (90 %) differ" in failed.sentence
     near_tie = audits.predictions_audit(audits.TIMED_PREDICTIONS, what="timed replies", mismatches=1, checked=2000)
     assert near_tie.verdict == "passed"
+    # One flipped near-tie among the probe's 128 replies is 0.78 %, over the rate, and
+    # honest: a server flipping at 0.1 % shows it 12 % of the time. Three it shows 0.03 %.
+    probe = audits.predictions_audit(audits.PROBE_PREDICTIONS, what="caching-probe replies", mismatches=1, checked=128)
+    assert probe.verdict == "passed" and "at most 2 of 128 may" in probe.sentence
+    dodged = audits.predictions_audit(audits.PROBE_PREDICTIONS, what="caching-probe replies", mismatches=3, checked=128)
+    assert dodged.failed and "3 of 128 caching-probe replies" in dodged.sentence
+    assert audits.predictions_audit(audits.TIMED_PREDICTIONS, what="timed replies", mismatches=6, checked=1024).failed
     unchecked = audits.predictions_audit(audits.OFFLINE_PREDICTIONS, what="offline replies", mismatches=0, checked=0)
     assert unchecked.verdict == "not_run"
 
