@@ -91,7 +91,10 @@ def speedup_figures(
         doc.figure(SUBMISSION, "speedup_ci_low", low, "ratio")
         doc.figure(SUBMISSION, "speedup_ci_high", high, "ratio")
         doc.provenance["speedup_interval"] = {
-            "method": "percentile bootstrap over block pairs, statistic p50(reference) / p50(submission), p50 the observed sample at index floor(n/2)",
+            "method": (
+                "percentile bootstrap over block pairs, statistic p50(reference) / p50(submission), "
+                "p50 the observed sample at index floor(n/2)"
+            ),
             "confidence": settings.confidence,
             "resamples": settings.bootstrap_resamples,
             "block_pairs": pairs,

@@ -39,9 +39,11 @@ def predictions_audit(name: str, *, what: str, mismatches: int, checked: int, su
         return Audit(name, subject, "not_run", f"no {what} were checked.")
     share = f"{mismatches} of {checked} {what} ({100 * rate:.3g} %)"
     tolerated = stats.binomial_tolerance(checked, PREDICTION_MISMATCH_TOLERANCE, PREDICTION_AUDIT_CONFIDENCE)
+    rate_words = f"{100 * PREDICTION_MISMATCH_TOLERANCE:g} %"
+    confidence_words = f"{100 * PREDICTION_AUDIT_CONFIDENCE:g} %"
     allowed = (
         f"at most {tolerated} of {checked} may (near-ties can round either way: a server whose replies flip at "
-        f"{100 * PREDICTION_MISMATCH_TOLERANCE:g} % stays within that {100 * PREDICTION_AUDIT_CONFIDENCE:g} % of the time)"
+        f"{rate_words} stays within that {confidence_words} of the time)"
     )
     if mismatches > tolerated:
         verdict, sentence = (
