@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from tests.fixtures.servers import RAW_SERVER_START
@@ -171,16 +172,21 @@ def test_no_timed_input_repeats_in_a_process_the_accuracy_pass_comes_last_and_id
 
 
 def test_a_server_that_burns_the_cpu_cannot_slow_the_reference_down(build_test_image, job_spec, run):
-    document, _ = run(own(build_test_image, job_spec, CPU_STEALING_SERVER))
+    spec = own(build_test_image, job_spec, CPU_STEALING_SERVER)
+    # Enough queries that one hiccup of the host is not a share of them.
+    spec["measurement"].update(min_queries=512)
+    document, _ = run(spec)
     assert document["status"] == "succeeded", document["failure"]
-    got = figures(document)
     # Frozen while the others are timed, its thread gets no CPU from them (the mechanism is
-    # tests/sandbox/test_freeze.py). Left unfrozen (tried here), the reference shares its CPU
-    # with the spinning thread: its median hardly moves but its mean is 2.5x the median and
-    # its p99 ~2 ms, the scheduler's time slices; frozen, the mean stays near the median.
-    reference_p50 = got[("reference", "latency_p50")]["value"]
-    assert got[("reference", "latency_mean")]["value"] < 1.6 * reference_p50
-    assert got[("reference", "latency_p99")]["value"] < 1500
+    # tests/sandbox/test_freeze.py). Left unfrozen (tried here, 512 queries), the reference
+    # shares its CPU with the spinning thread: its median hardly moves (68 us) but 3.7 % of
+    # its queries take over 1 ms (the scheduler's time slices) and its p99 is 4.3 ms; frozen,
+    # none took over 1 ms and the p99 was 157 us. The mean is no test: one 5 ms stall of the
+    # host moves it as much.
+    samples = np.asarray(document["provenance"]["latency_samples_us"]["reference"])
+    assert len(samples) >= 512
+    assert np.mean(samples > 1000) < 0.01, np.sort(samples)[-20:]
+    assert figures(document)[("reference", "latency_p99")]["value"] < 1500
 
 
 def test_a_link_at_the_socket_path_is_not_followed(build_test_image, job_spec, run):

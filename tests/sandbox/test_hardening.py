@@ -172,5 +172,11 @@ def test_gpus_are_requested_only_when_asked(docker_sandbox: DockerSandbox, make_
     without = docker_sandbox._create_kwargs(make_spec(["true"]), "footprint-test/c-x")
     with_gpu = docker_sandbox._create_kwargs(make_spec(["true"], gpus=1), "footprint-test/c-x")
     assert "device_requests" not in without
+    # By id, never by count: two GPU classes on one host each get their own GPUs.
     [request] = with_gpu["device_requests"]
-    assert request["Count"] == 1 and request["Capabilities"] == [["gpu"]]
+    assert request["DeviceIDs"] == ["0"] and not request["Count"] and request["Capabilities"] == [["gpu"]]
+    assert with_gpu["environment"]["NVIDIA_VISIBLE_DEVICES"] == "0"
+    chosen = docker_sandbox._create_kwargs(make_spec(["true"], gpus=2, gpu_ids=(2, 3)), "footprint-test/c-x")
+    assert chosen["device_requests"][0]["DeviceIDs"] == ["2", "3"]
+    assert chosen["environment"]["NVIDIA_VISIBLE_DEVICES"] == "2,3"
+    assert without["environment"]["NVIDIA_VISIBLE_DEVICES"] == "void"
