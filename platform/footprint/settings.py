@@ -289,7 +289,16 @@ else:
     raise ImproperlyConfigured(
         f"FOOTPRINT_CACHE_URL={_cache_url!r} is not a cache; use db, redis://host:port/db or locmem"
     )
-CACHES = {"default": _cache}
+# "boards": rendered leaderboard pages under the board stamp (leaderboard.stamp), in each
+# process's memory: the stamp, read from the database, keeps every process's copy current.
+CACHES = {
+    "default": _cache,
+    "boards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "footprint-boards",
+        "OPTIONS": {"MAX_ENTRIES": env_int("FOOTPRINT_BOARD_CACHE_ENTRIES", 128, minimum=1)},
+    },
+}
 
 # django-ratelimit: sign-up, login, password login for API tokens, and uploads (web and API).
 RATELIMIT_USE_CACHE = "default"

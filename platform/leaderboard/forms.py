@@ -37,6 +37,7 @@ class BoardFilterForm(forms.Form):
         names = list(dict.fromkeys([hardware_class.name, *classes]))
         self.fields["hardware_class"].choices = [(name, name) for name in sorted(names)]
         self.fields["hardware_class"].initial = hardware_class.name
+        self.tracks = tracks
         self.fields["track"].choices = [("", "the default board"), *((t.slug, t.name) for t in tracks)]
         # Every paper: they are few, and narrowing them to the benchmark's would read its submissions.
         papers = Paper.objects.order_by("title").values_list("slug", "title")

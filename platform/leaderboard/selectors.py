@@ -384,26 +384,40 @@ def _with_rank(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
     )
 
 
-def _page_entries(entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None) -> list[BoardEntry]:
-    """The entries from `start` to `stop` in the order `sort`, with what their rows show.
-
-    Two queries: the page's keys are chosen on the narrow entries alone (sorting the
-    whole board), then only those rows are read with their joins and document parts.
-    """
+def _page_keys(
+    entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None
+) -> list[tuple[int, int | None]]:
+    """(key, rank) of the entries from `start` to `stop` in the order `sort`, chosen on the
+    narrow entries alone (sorting the whole board); rank None without the rank window."""
     ordered = entries.order_by(*_ordering(sort))
-    window = "rank_number" in entries.query.annotations
-    keys = ordered.values_list("pk", "rank_number") if window else ordered.values_list("pk")
-    chosen = list(keys[start:stop] if stop is not None else keys[start:])
-    if not chosen:
-        return []
-    found = {entry.pk: entry for entry in _row_queryset(BoardEntry.objects.filter(pk__in=[k[0] for k in chosen]))}
-    page = []
-    for key in chosen:
-        entry = found[key[0]]
-        if window:
-            entry.rank_number = key[1]
-        page.append(entry)
-    return page
+    if "rank_number" in entries.query.annotations:
+        keys = ordered.values_list("pk", "rank_number")
+        return list(keys[start:stop] if stop is not None else keys[start:])
+    plain = ordered.values_list("pk", flat=True)
+    return [(key, None) for key in (plain[start:stop] if stop is not None else plain[start:])]
+
+
+def _entries_of(*pages: list[tuple[int, int | None]]) -> list[list[BoardEntry]]:
+    """The entries of each list of keys, in its order, with what their rows show: one query
+    for all of them."""
+    keys = [key for page in pages for key, _ in page]
+    found = {entry.pk: entry for entry in _row_queryset(BoardEntry.objects.filter(pk__in=keys))} if keys else {}
+    read = []
+    for page in pages:
+        entries = []
+        for key, rank in page:
+            entry = found[key]
+            if rank is not None:
+                entry.rank_number = rank
+            entries.append(entry)
+        read.append(entries)
+    return read
+
+
+def _page_entries(entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None) -> list[BoardEntry]:
+    """The entries from `start` to `stop` in the order `sort`, with what their rows show:
+    the page's keys, then only those rows with their joins and document parts."""
+    return _entries_of(_page_keys(entries, sort=sort, start=start, stop=stop))[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -598,6 +612,7 @@ def leaderboard_rows(
     page: int | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     fronts: bool = False,
+    entries_ensured: bool = False,
 ) -> LeaderboardBoard:
     """Published submissions' latest succeeded run on (benchmark, hardware class).
 
@@ -608,7 +623,8 @@ def leaderboard_rows(
     since the last read, the counts, each table's rows with their figures and audits, the
     baseline, and the fronts.
     """
-    entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
+    if not entries_ensured:
+        entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
     if tracks is None:
         tracks = tracks_for_benchmark(benchmark=benchmark)
     filters = filters or BoardFilters()
@@ -631,11 +647,13 @@ def leaderboard_rows(
     # One row before the page, to know where a label group starts.
     before = 1 if start and applied.lstrip("-") in LABEL_GROUPED_SORTS else 0
     stop = None if page is None else start + page_size
-    listed = _page_entries(listed_qs, sort=applied, start=start - before, stop=stop)
-    previous_group = listed.pop(0).energy_group if before and listed else None
     apart_stop = None if page is None else APART_SHOWN
-    under = _page_entries(entries.filter(UNDER_FLOOR_ENTRIES), sort=applied, start=0, stop=apart_stop)
-    withheld = _page_entries(entries.filter(WITHHELD_ENTRIES), sort=applied, start=0, stop=apart_stop)
+    listed, under, withheld = _entries_of(
+        _page_keys(listed_qs, sort=applied, start=start - before, stop=stop),
+        _page_keys(entries.filter(UNDER_FLOOR_ENTRIES), sort=applied, start=0, stop=apart_stop),
+        _page_keys(entries.filter(WITHHELD_ENTRIES), sort=applied, start=0, stop=apart_stop),
+    )
+    previous_group = listed.pop(0).energy_group if before and listed else None
     if applied == DEFAULT_SORT:
         # Measured speed-ups come first in this order: their rank is their position.
         for position, entry in enumerate(listed, start=start + 1):
@@ -787,6 +805,8 @@ def leaderboard_track_board(
     page: int | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     fronts: bool = False,
+    tracks: list[Track] | None = None,
+    entries_ensured: bool = False,
 ) -> TrackBoard:
     """The leaderboard of one budget track: the entries whose totals fit the track's limits.
 
@@ -794,8 +814,11 @@ def leaderboard_track_board(
     Ranks are numbered within the board; label-grouped sorts compute their captions among
     the entries kept. Every row gets its budget (search cost, assigned track, declared
     mark). Raises UnknownTrack for a slug that is not one of the benchmark's tracks.
+    `tracks` (the benchmark's, when the caller has read them) and `entries_ensured` (the
+    caller has just called entries_ensure) save their queries.
     """
-    tracks = tracks_for_benchmark(benchmark=benchmark)
+    if tracks is None:
+        tracks = tracks_for_benchmark(benchmark=benchmark)
     track = track_or_unknown(tracks=tracks, track_slug=track_slug)
     board = leaderboard_rows(
         benchmark=benchmark,
@@ -807,6 +830,7 @@ def leaderboard_track_board(
         page=page,
         page_size=page_size,
         fronts=fronts,
+        entries_ensured=entries_ensured,
     )
     return TrackBoard(board=board, tracks=tracks, track=track, default_track=default_track(tracks))
 

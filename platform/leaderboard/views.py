@@ -9,22 +9,10 @@ from django.urls import reverse
 
 from benchmarks.models import Benchmark, HardwareClass
 from core.downloads import csv_download, json_download
+from leaderboard.board_page import board_page
 from leaderboard.exports import csv_rows, export_document
-from leaderboard.presenters import (
-    BoardQuery,
-    chart_points,
-    column_headers,
-    pages,
-    rank_link,
-    track_tabs,
-)
-from leaderboard.selectors import (
-    TrackBoard,
-    UnknownTrack,
-    track_limits_text,
-)
-from leaderboard.views_query import board_view
-from submissions.models import Run
+from leaderboard.selectors import TrackBoard, UnknownTrack, track_limits_text
+from leaderboard.views_query import board_query, board_view
 
 
 def _unknown_track_page(
@@ -55,40 +43,13 @@ def leaderboard(request: HttpRequest, benchmark_slug: str, hardware_class_name: 
         params.pop("page", None)
         suffix = f"?{params.urlencode()}" if params else ""
         return redirect(reverse("leaderboard", args=[benchmark.slug, target.name]) + suffix)
-    tracked, query, form = board_view(request.GET, benchmark, hardware_class, page=True)
-    if isinstance(tracked, UnknownTrack):
-        return _unknown_track_page(request, benchmark, hardware_class, tracked)
-    board = tracked.board
-    pending_runs = 0
-    if board.is_empty and not tracked.entries_total:
-        # Only for the empty state: say whether results are on their way.
-        pending_runs = Run.objects.filter(
-            submission__benchmark=benchmark,
-            hardware_class=hardware_class,
-            state__in=Run.ACTIVE_STATES,
-        ).count()
-    query = BoardQuery(**{**query.__dict__, "page": board.page or 1})
-    return render(
-        request,
-        "leaderboard/leaderboard.html",
-        {
-            "board": board,
-            "tracked": tracked,
-            "query": query,
-            "form": form,
-            "track_tabs": track_tabs(tracked=tracked, query=query),
-            "track_limits": track_limits_text(tracked.track) if tracked.track is not None else "",
-            "csv_url": reverse("leaderboard-csv", args=[benchmark.slug, hardware_class.name]) + query.export,
-            "json_url": reverse("leaderboard-json", args=[benchmark.slug, hardware_class.name]) + query.export,
-            "benchmark": benchmark,
-            "hardware_class": hardware_class,
-            "headers": column_headers(query=query),
-            "rank_sort": rank_link(query=query),
-            "pages": pages(board=board, query=query),
-            "chart": chart_points(tracked=tracked),
-            "pending_runs": pending_runs,
-        },
+    query, form, page_size = board_query(request.GET, benchmark, hardware_class)
+    page = board_page(
+        request, benchmark=benchmark, hardware_class=hardware_class, query=query, form=form, page_size=page_size
     )
+    if isinstance(page, UnknownTrack):
+        return _unknown_track_page(request, benchmark, hardware_class, page)
+    return render(request, "leaderboard/leaderboard.html", {"page": page})
 
 
 def _export_filename(tracked: TrackBoard, extension: str) -> str:

@@ -749,3 +749,10 @@ def runner_overview(
             entry.reason = f"no runner has reported; start one with: {entry.start_command}"
         overview.append(entry)
     return overview
+
+
+def pending_runs(*, benchmark: Any, hardware_class: HardwareClass) -> int:
+    """Runs of `benchmark` queued or running on `hardware_class`: results on their way."""
+    return Run.objects.filter(
+        submission__benchmark=benchmark, hardware_class=hardware_class, state__in=Run.ACTIVE_STATES
+    ).count()
