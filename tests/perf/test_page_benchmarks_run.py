@@ -57,6 +57,10 @@ def test_the_pages_benchmark_seeds_measures_and_drops_its_database():
     for page in ("leaderboard", "leaderboard_filtered", "result"):
         assert report[f"{page}_p95_ms"] > 0 and report[f"{page}_queries"] > 0
     assert report["leaderboard_queries_page_10"] == report["leaderboard_queries_page_200"]
+    # A board read again is served from the cache of rendered boards: a few queries only.
+    for page in ("leaderboard", "leaderboard_filtered"):
+        assert report[f"{page}_cold_p95_ms"] > 0
+        assert report[f"{page}_cached_queries"] < report[f"{page}_queries"]
     assert name not in _databases(base)
 
 
@@ -68,3 +72,12 @@ def test_the_api_benchmark_seeds_measures_and_drops_its_database():
 
     assert report["results"] == 60
     assert {d for d in _databases(base) if d.startswith("fp_perf_api_")} == before
+
+
+def test_the_ipc_floor_benchmark_times_both_round_trips():
+    cpus = sorted(os.sched_getaffinity(0))
+    client, server = cpus[0], cpus[-1]
+    report = _run("ipc_floor.py", "--queries", "2000", "--client-cpu", str(client), "--server-cpu", str(server))
+    assert report["queries"] == 2000
+    assert 0 < report["socket_p50_us"] and 0 < report["sdk_p50_us"]
+    assert report["framing_us"] == round(report["sdk_p50_us"] - report["socket_p50_us"], 2)
