@@ -17,7 +17,9 @@ templates: the server's time, without a network), `--requests` times after three
 requests; `<page>_p95_ms` is the 95th percentile. A leaderboard page is cached under the
 board stamp (leaderboard.stamp) once built, so its `_p95_ms` is a reader's of a view read
 before since the last change, and `<page>_cold_p95_ms` the same requests with that cache
-emptied before each one (every page built from the database). `<page>_queries` counts one request's
+emptied before each one (every page built from the database); `leaderboard_paging_p95_ms`
+is a reader's paging through the filtered view: each page built, the board's counts,
+fronts and baseline kept from its first page. `<page>_queries` counts one request's
 queries; `<page>_queries_page_10` and `_page_200` count them at 10 and 200 rows a page,
 which must be equal.
 """
@@ -382,10 +384,23 @@ def measure(ids: dict[str, int], *, requests: int) -> dict[str, float | int]:
             cold = _time(client, url, requests, cold=True)
             figures[f"{name}_cold_p95_ms"] = round(_p95(cold), 1)
             figures[f"{name}_cold_median_ms"] = round(statistics.median(cold), 1)
+    # A reader paging through a view: every page is built (none was read before), the
+    # board's counts, fronts and baseline are the first page's (cached under the stamp).
+    _clear_boards()
+    filtered = f"{board}?sort=latency_p50_us&division=standard&track=medium"
+    assert client.get(filtered).status_code == 200
+    paging = []
+    for number in range(2, requests + 2):
+        start = time.perf_counter()
+        assert client.get(f"{filtered}&page={number}").status_code == 200
+        paging.append((time.perf_counter() - start) * 1000.0)
+    figures["leaderboard_paging_p95_ms"] = round(_p95(paging), 1)
+    figures["leaderboard_paging_median_ms"] = round(statistics.median(paging), 1)
     separator = "&" if "?" in board else "?"
     # Query counts of pages built from the database (a cached page reads a few rows only).
     _clear_boards()
     figures["leaderboard_queries_page_10"] = _queries(client, f"{board}{separator}per_page=10")
+    _clear_boards()
     figures["leaderboard_queries_page_200"] = _queries(client, f"{board}{separator}per_page=200")
     figures["leaderboard_bytes"] = len(client.get(board).content)
     return figures

@@ -55,6 +55,7 @@ from leaderboard.entries import (
     speedup_gap_words,
 )
 from leaderboard.models import BoardEntry
+from leaderboard.stamp import cached_under_stamp
 from submissions.flags import FlagNote, result_flag_notes
 from submissions.models import Audit, Figure, ResultInvalidation, Run, Submission
 from submissions.standing import Standing, result_standing
@@ -565,12 +566,16 @@ def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
     }
 
 
-def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[FrontPoint]]:
+def _front_keys_both(entries: QuerySet[BoardEntry]) -> tuple[list[int], list[int]]:
     """The latency front, and one energy front per energy label (measured, estimated: they
-    are never compared with each other)."""
+    are never compared with each other), as keys."""
     latency = _front_keys(entries, "latency_p50_us")
     groups = [ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED)]
     energy = _front_keys(entries.filter(energy_group__in=groups), "energy_per_inference_mj", partition=True)
+    return latency, energy
+
+
+def _front_points_of(latency: list[int], energy: list[int]) -> tuple[list[FrontPoint], list[FrontPoint]]:
     points = _front_points({*latency, *energy}) if latency or energy else {}
     return [points[key] for key in latency], [points[key] for key in energy]
 
@@ -579,21 +584,67 @@ def _fronts(entries: QuerySet[BoardEntry]) -> tuple[list[FrontPoint], list[Front
 # Boards
 
 
-def _baseline(*, benchmark: Benchmark, hardware_class: HardwareClass) -> BaselineRow | None:
-    """The reference of the board's newest job whose result is not withheld (a withheld
-    result's job is suspect: its reference is no baseline either)."""
-    newest = (
+@dataclass(frozen=True)
+class BoardAggregates:
+    """What a board's every page shares, whatever its order and page: its tables' sizes,
+    its Pareto fronts (keys, in order of cost) and whose reference is its baseline. Plain
+    values, cached under the board stamp (leaderboard.stamp)."""
+
+    counts: dict[str, int]
+    latency_front: list[int]
+    energy_front: list[int]
+    baseline_result_id: int | None
+
+
+def _aggregates(
+    entries: QuerySet[BoardEntry],
+    *,
+    benchmark: Benchmark,
+    hardware_class: HardwareClass,
+    track: Track | None,
+    filters: BoardFilters,
+    fronts: bool,
+) -> BoardAggregates:
+    def build() -> tuple[BoardAggregates, bool]:
+        latency, energy = _front_keys_both(entries.filter(LISTED_ENTRIES)) if fronts else ([], [])
+        aggregates = BoardAggregates(
+            # Three counts, each from its table's partial index.
+            counts={
+                "listed": entries.filter(LISTED_ENTRIES).count(),
+                "under": entries.filter(UNDER_FLOOR_ENTRIES).count(),
+                "withheld": entries.filter(WITHHELD_ENTRIES).count(),
+            },
+            latency_front=latency,
+            energy_front=energy,
+            baseline_result_id=_baseline_result_id(benchmark=benchmark, hardware_class=hardware_class),
+        )
+        return aggregates, True
+
+    limits = None if track is None else (track.pk, track.max_device_hours, track.max_kwh)
+    parts = ("board-aggregates", benchmark.pk, hardware_class.pk, limits, filters, fronts)
+    return cached_under_stamp(parts, build)
+
+
+def _baseline_result_id(*, benchmark: Benchmark, hardware_class: HardwareClass) -> int | None:
+    """The board's newest result whose job is not suspect (a withheld result's reference is
+    no baseline either)."""
+    return (
         board_entries(benchmark=benchmark, hardware_class=hardware_class)
         .filter(invalidated=False, failed_audits=0)
-        .select_related("run")
         .order_by("-finished_at", "-run_id")
+        .values_list("result_id", flat=True)
         .first()
     )
-    if newest is None:
+
+
+def _baseline(*, benchmark: Benchmark, result_id: int | None) -> BaselineRow | None:
+    """The reference measured in the job of `result_id`, as the board's baseline row."""
+    if result_id is None:
         return None
+    newest = BoardEntry.objects.select_related("run").get(pk=result_id)
     run = newest.run
     baseline = BaselineRow(run=run, finished_at=run.finished_at, stored_accuracy=benchmark.reference_accuracy)
-    figures = {(f.subject, f.name): f for f in Figure.objects.filter(result_id=newest.result_id)}
+    figures = {(f.subject, f.name): f for f in Figure.objects.filter(result_id=result_id)}
     values, labels = pivot(figures, Figure.Subject.REFERENCE, BASELINE_FIGURES)
     for attribute, value in values.items():
         setattr(baseline, attribute, value)
@@ -630,12 +681,10 @@ def leaderboard_rows(
     filters = filters or BoardFilters()
     applied = normalize_sort(sort)
     entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
-    # Three counts, each from its table's partial index.
-    counts = {
-        "listed": entries.filter(LISTED_ENTRIES).count(),
-        "under": entries.filter(UNDER_FLOOR_ENTRIES).count(),
-        "withheld": entries.filter(WITHHELD_ENTRIES).count(),
-    }
+    aggregates = _aggregates(
+        entries, benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters, fronts=fronts
+    )
+    counts = aggregates.counts
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     if page is not None:
         page = max(1, min(int(page), max(1, -(-counts["listed"] // page_size))))
@@ -675,7 +724,7 @@ def leaderboard_rows(
         rows=rows,
         under_floor=under_rows,
         withheld=withheld_rows,
-        baseline=_baseline(benchmark=benchmark, hardware_class=hardware_class),
+        baseline=_baseline(benchmark=benchmark, result_id=aggregates.baseline_result_id),
         page=page,
         page_size=page_size,
         rows_total=counts["listed"],
@@ -684,7 +733,7 @@ def leaderboard_rows(
         filters=filters,
     )
     if fronts:
-        board.latency_front, board.energy_front = _fronts(entries.filter(LISTED_ENTRIES))
+        board.latency_front, board.energy_front = _front_points_of(aggregates.latency_front, aggregates.energy_front)
         on_latency = {point.run_id for point in board.latency_front}
         on_energy = {point.run_id for point in board.energy_front}
         for row in rows:

@@ -126,3 +126,21 @@ def test_a_truncated_table_changes_the_stamp() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE papers_paper_submissions")
     assert board_stamp() not in (None, stamp)
+
+
+def test_another_order_of_a_view_read_before_reuses_its_counts_and_fronts(add_entry, benchmark, hardware_class) -> None:
+    from django.core.cache import caches
+
+    from leaderboard.stamp import CACHE_ALIAS
+
+    for number in range(3):
+        add_entry(name=f"entry {number}", speedup=1.5 + number)
+    by_latency = _board_url(benchmark, hardware_class, "?sort=latency_p50_us")
+    _get(by_latency)  # writes the entries
+    caches[CACHE_ALIAS].clear()
+    cold_page, cold = _get(by_latency)
+    caches[CACHE_ALIAS].clear()
+    _get(_board_url(benchmark, hardware_class))  # the default order: the board's aggregates are kept
+    page, queries = _get(by_latency)
+    # Neither the three counts, nor the two fronts, nor the baseline's key are read again.
+    assert page == cold_page and queries == cold - 6
