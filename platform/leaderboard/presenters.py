@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from budgets.tracks import track_for
+from leaderboard.fronts import FrontPoint
 from leaderboard.selectors import (
     DEFAULT_SORT,
     SORT_KEYS,
     BoardFilters,
-    FrontPoint,
     LeaderboardBoard,
     TrackBoard,
     track_limits_text,

@@ -22,7 +22,6 @@ from django.db.models import (
     Case,
     Count,
     F,
-    Max,
     Prefetch,
     Q,
     QuerySet,
@@ -31,7 +30,7 @@ from django.db.models import (
     Window,
     prefetch_related_objects,
 )
-from django.db.models.expressions import OrderBy, RowRange
+from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 
@@ -54,6 +53,7 @@ from leaderboard.entries import (
     speedup_falls_short,
     speedup_gap_words,
 )
+from leaderboard.fronts import FrontPoint, front_keys_both, front_points_of
 from leaderboard.models import BoardEntry
 from leaderboard.stamp import cached_under_stamp
 from submissions.flags import FlagNote, result_flag_notes
@@ -117,8 +117,6 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 # Entries listed apart (under the floor, withheld) shown on a page; the exports hold every one.
 APART_SHOWN = 10
-# The chart draws the Pareto front of the whole board; past this many points only the first.
-FRONT_MAX_POINTS = 500
 
 
 @dataclass
@@ -212,20 +210,6 @@ class BaselineRow:
     serve_peak_memory_bytes: float | None = None
     energy_per_inference_mj: float | None = None
     labels: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FrontPoint:
-    """An entry on a Pareto front, for the chart (the whole board's front, not one page's)."""
-
-    run_id: int
-    name: str
-    accuracy: float
-    latency_p50_us: float | None
-    energy_per_inference_mj: float | None
-    energy_label: str | None
-    total_device_hours: float | None
-    total_kwh: float | None
 
 
 @dataclass(frozen=True)
@@ -514,73 +498,6 @@ def _captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None)
 
 
 # ---------------------------------------------------------------------------------------
-# Pareto fronts
-
-
-def _front_keys(entries: QuerySet[BoardEntry], cost_field: str, *, partition: bool = False) -> list[int]:
-    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
-    order of cost; with `partition`, one front per energy group (measured and estimated
-    energies are never compared with each other).
-
-    In SQL, one pass in the order of the board's index on the cost: an entry is on the front
-    when its accuracy is above every accuracy before it (a window maximum over the preceding
-    rows). Only keys travel through the window; the points are read afterwards.
-    """
-    order = [F(cost_field).asc(), F("accuracy").desc()]
-    candidates = entries.filter(**{f"{cost_field}__isnull": False}).annotate(
-        best_before=Window(
-            Max("accuracy"),
-            partition_by=[F("energy_group")] if partition else None,
-            order_by=order,
-            frame=RowRange(start=None, end=-1),
-        )
-    )
-    front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before")))
-    return list(front.order_by(*order).values_list("pk", flat=True)[:FRONT_MAX_POINTS])
-
-
-def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
-    rows = BoardEntry.objects.filter(pk__in=keys).values(
-        "pk",
-        "run_id",
-        "submission__name",
-        "accuracy",
-        "latency_p50_us",
-        "energy_per_inference_mj",
-        "labels",
-        "total_device_hours",
-        "total_kwh",
-    )
-    return {
-        row["pk"]: FrontPoint(
-            run_id=row["run_id"],
-            name=row["submission__name"],
-            accuracy=row["accuracy"],
-            latency_p50_us=row["latency_p50_us"],
-            energy_per_inference_mj=row["energy_per_inference_mj"],
-            energy_label=(row["labels"] or {}).get("energy_per_inference_mj"),
-            total_device_hours=row["total_device_hours"],
-            total_kwh=row["total_kwh"],
-        )
-        for row in rows
-    }
-
-
-def _front_keys_both(entries: QuerySet[BoardEntry]) -> tuple[list[int], list[int]]:
-    """The latency front, and one energy front per energy label (measured, estimated: they
-    are never compared with each other), as keys."""
-    latency = _front_keys(entries, "latency_p50_us")
-    groups = [ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED)]
-    energy = _front_keys(entries.filter(energy_group__in=groups), "energy_per_inference_mj", partition=True)
-    return latency, energy
-
-
-def _front_points_of(latency: list[int], energy: list[int]) -> tuple[list[FrontPoint], list[FrontPoint]]:
-    points = _front_points({*latency, *energy}) if latency or energy else {}
-    return [points[key] for key in latency], [points[key] for key in energy]
-
-
-# ---------------------------------------------------------------------------------------
 # Boards
 
 
@@ -606,7 +523,7 @@ def _aggregates(
     fronts: bool,
 ) -> BoardAggregates:
     def build() -> tuple[BoardAggregates, bool]:
-        latency, energy = _front_keys_both(entries.filter(LISTED_ENTRIES)) if fronts else ([], [])
+        latency, energy = front_keys_both(entries.filter(LISTED_ENTRIES)) if fronts else ([], [])
         aggregates = BoardAggregates(
             # Three counts, each from its table's partial index.
             counts={
@@ -733,7 +650,7 @@ def leaderboard_rows(
         filters=filters,
     )
     if fronts:
-        board.latency_front, board.energy_front = _front_points_of(aggregates.latency_front, aggregates.energy_front)
+        board.latency_front, board.energy_front = front_points_of(aggregates.latency_front, aggregates.energy_front)
         on_latency = {point.run_id for point in board.latency_front}
         on_energy = {point.run_id for point in board.energy_front}
         for row in rows:
