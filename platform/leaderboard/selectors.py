@@ -25,31 +25,13 @@ from benchmarks.models import Benchmark, HardwareClass
 from budgets.models import Track
 from budgets.selectors import track_from_slug, tracks_for_benchmark
 from budgets.tracks import LIMIT_RELATIVE_TOLERANCE
-from leaderboard.entries import (
-    ENERGY_MISSING,
-    FLAG_MAX_REALISED_FRACTION,
-    FLAG_MIN_THEORETICAL_SPEEDUP,
-    ROW_FIGURES,
-    ROW_REFERENCE_FIGURES,
-    SMALLER_NOT_FASTER,
-    entries_ensure,
-    pivot,
-    speedup_falls_short,
-)
+from leaderboard.entries import ENERGY_MISSING, SMALLER_NOT_FASTER, entries_ensure, pivot
 from leaderboard.fronts import FrontPoint, front_keys_both, front_points_of
 from leaderboard.models import BoardEntry
 from leaderboard.rows import BaselineRow, LeaderboardRow, build_rows, captions, row_queryset
 from leaderboard.sorting import DEFAULT_SORT, LABEL_GROUPED_SORTS, SORT_KEYS
 from leaderboard.stamp import cached_under_stamp
 from submissions.models import Figure
-
-__all__ = [
-    "FLAG_MAX_REALISED_FRACTION",
-    "FLAG_MIN_THEORETICAL_SPEEDUP",
-    "ROW_FIGURES",
-    "ROW_REFERENCE_FIGURES",
-    "speedup_falls_short",
-]
 
 BASELINE_FIGURES: dict[str, tuple[str, str]] = {
     "accuracy": ("accuracy", "fraction"),
