@@ -10,6 +10,12 @@ the entries that are never ranked: a failed audit, or invalidated by an operator
 A board is read from its entries (leaderboard.entries): filters, order, ranks, counts and
 the Pareto front are computed by the database, and only the rows of the page asked for are
 built, so that the queries and the time stay flat in the size of the page.
+
+This module holds the board's entries in SQL (filters, order, the keys of a page), the
+assembly of a board (its aggregates, cached under the board stamp, and its rows) and the
+budget tracks' boards. The orders a board may be read in are in leaderboard.sorting, the
+rows of a page in leaderboard.rows, the Pareto fronts in leaderboard.fronts, the home
+page's summaries in leaderboard.overview.
 """
 
 from __future__ import annotations
