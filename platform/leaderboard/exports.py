@@ -19,7 +19,8 @@ from budgets.breakeven import break_even_for
 from budgets.costs import co2e_for
 from budgets.selectors import budget_export
 from core.downloads import csv_text
-from leaderboard.selectors import LeaderboardRow, TrackBoard, board_rows_iter, track_limits_text
+from leaderboard.rows import LeaderboardRow
+from leaderboard.selectors import TrackBoard, board_rows_iter, track_limits_text
 from submissions.models import Audit, Figure
 
 if TYPE_CHECKING:

@@ -65,7 +65,7 @@ class BoardEntry(models.Model):
     labels = models.JSONField(default=dict)
 
     # Ranked by measured speed-ups only; the energy column sorts measured, estimated,
-    # declared and missing apart (leaderboard.selectors.LABEL_GROUPS).
+    # declared and missing apart (leaderboard.sorting.LABEL_GROUPED_SORTS).
     speedup_measured = models.BooleanField()
     energy_group = models.PositiveSmallIntegerField()
     meets_accuracy_floor = models.BooleanField()

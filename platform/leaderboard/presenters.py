@@ -11,15 +11,9 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from budgets.tracks import track_for
-from leaderboard.selectors import (
-    DEFAULT_SORT,
-    SORT_KEYS,
-    BoardFilters,
-    FrontPoint,
-    LeaderboardBoard,
-    TrackBoard,
-    track_limits_text,
-)
+from leaderboard.fronts import FrontPoint
+from leaderboard.selectors import BoardFilters, LeaderboardBoard, TrackBoard, track_limits_text
+from leaderboard.sorting import DEFAULT_SORT, SORT_KEYS
 
 
 @dataclass(frozen=True)

@@ -10,63 +10,34 @@ the entries that are never ranked: a failed audit, or invalidated by an operator
 A board is read from its entries (leaderboard.entries): filters, order, ranks, counts and
 the Pareto front are computed by the database, and only the rows of the page asked for are
 built, so that the queries and the time stay flat in the size of the page.
+
+This module holds the board's entries in SQL (filters, order, the keys of a page), the
+assembly of a board (its aggregates, cached under the board stamp, and its rows) and the
+budget tracks' boards. The orders a board may be read in are in leaderboard.sorting, the
+rows of a page in leaderboard.rows, the Pareto fronts in leaderboard.fronts, the home
+page's summaries in leaderboard.overview.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    Max,
-    Prefetch,
-    Q,
-    QuerySet,
-    Value,
-    When,
-    Window,
-    prefetch_related_objects,
-)
-from django.db.models.expressions import OrderBy, RowRange
-from django.db.models.fields.json import KeyTransform
+from django.db.models import Case, F, Q, QuerySet, Value, When, Window
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from benchmarks.models import Benchmark, HardwareClass
-from budgets.costs import COMPRESS_FIGURES, SearchCost, method_with_declared_search, search_cost_from
 from budgets.models import Track
-from budgets.selectors import RowBudget, track_from_slug, tracks_for_benchmark
-from budgets.tracks import LIMIT_RELATIVE_TOLERANCE, track_for
-from leaderboard.entries import (
-    ENERGY_GROUPS,
-    ENERGY_MISSING,
-    FLAG_MAX_REALISED_FRACTION,
-    FLAG_MIN_THEORETICAL_SPEEDUP,
-    ROW_FIGURES,
-    ROW_REFERENCE_FIGURES,
-    SMALLER_NOT_FASTER,
-    energy_group,
-    entries_ensure,
-    pivot,
-    speedup_falls_short,
-    speedup_gap_words,
-)
+from budgets.selectors import track_from_slug, tracks_for_benchmark
+from budgets.tracks import LIMIT_RELATIVE_TOLERANCE
+from leaderboard.entries import ENERGY_MISSING, SMALLER_NOT_FASTER, entries_ensure, pivot
+from leaderboard.fronts import FrontPoint, front_keys_both, front_points_of
 from leaderboard.models import BoardEntry
+from leaderboard.rows import BaselineRow, LeaderboardRow, build_rows, captions, row_queryset
+from leaderboard.sorting import DEFAULT_SORT, LABEL_GROUPED_SORTS, SORT_KEYS
 from leaderboard.stamp import cached_under_stamp
-from submissions.flags import FlagNote, result_flag_notes
-from submissions.models import Audit, Figure, ResultInvalidation, Run, Submission
-from submissions.standing import Standing, result_standing
-
-__all__ = [
-    "FLAG_MAX_REALISED_FRACTION",
-    "FLAG_MIN_THEORETICAL_SPEEDUP",
-    "ROW_FIGURES",
-    "ROW_REFERENCE_FIGURES",
-    "speedup_falls_short",
-]
+from submissions.models import Figure
 
 BASELINE_FIGURES: dict[str, tuple[str, str]] = {
     "accuracy": ("accuracy", "fraction"),
@@ -74,34 +45,6 @@ BASELINE_FIGURES: dict[str, tuple[str, str]] = {
     "latency_p90_us": ("latency_p90", "us"),
     "serve_peak_memory_bytes": ("serve_peak_memory", "bytes"),
     "energy_per_inference_mj": ("energy_per_inference", "mJ"),
-}
-
-# Sort keys a page may ask for: key -> (entry field, larger is better). "-key" reverses.
-SORT_KEYS: dict[str, tuple[str, bool]] = {
-    "speedup": ("speedup", True),
-    "compression_ratio": ("compression_ratio", True),
-    "theoretical_speedup": ("theoretical_speedup", True),
-    "accuracy": ("accuracy", True),
-    "accuracy_delta": ("accuracy_delta", True),
-    "latency_p50_us": ("latency_p50_us", False),
-    "latency_p90_us": ("latency_p90_us", False),
-    "serve_peak_memory_bytes": ("serve_peak_memory_bytes", False),
-    "compress_wall_s": ("compress_wall_s", False),
-    "energy_per_inference_mj": ("energy_per_inference_mj", False),
-    "total_kwh": ("total_kwh", False),
-    "name": ("submission__name", False),
-    "finished_at": ("finished_at", False),
-}
-DEFAULT_SORT = "rank"
-
-# Columns whose measured and estimated values are never ordered together: sorted by one
-# of these, measured values come first among themselves, then estimated ones (under a
-# caption), then declared ones, then rows without the figure.
-LABEL_GROUPED_SORTS = frozenset({"energy_per_inference_mj"})
-LABEL_GROUP_CAPTIONS: dict[str, str] = {
-    "estimated": "estimated — not ranked against measured",
-    "declared": "declared — not ranked against measured",
-    "missing": "without this figure",
 }
 
 # Flags a board can be narrowed to (?flag=...): the runner's flags and the board's own.
@@ -117,115 +60,6 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 # Entries listed apart (under the floor, withheld) shown on a page; the exports hold every one.
 APART_SHOWN = 10
-# The chart draws the Pareto front of the whole board; past this many points only the first.
-FRONT_MAX_POINTS = 500
-
-
-@dataclass
-class LeaderboardRow:
-    submission: Submission
-    run: Run
-    name: str
-    owner_name: str
-    division: str
-    finished_at: datetime | None
-    meets_accuracy_floor: bool
-    # Where the entry is listed, and why it has no rank ("" when ranked).
-    standing: Standing = Standing.RANKED
-    unranked_reason: str = ""
-    # Every audit of the result, in the runner's order (the failed ones decide the standing),
-    # and the operator's invalidation, if any.
-    audits: list[Audit] = field(default_factory=list)
-    invalidation: ResultInvalidation | None = None
-    rank: int | None = None
-    accuracy: float | None = None
-    accuracy_delta: float | None = None  # submission - reference, same job
-    latency_p50_us: float | None = None
-    latency_p90_us: float | None = None
-    speedup: float | None = None
-    # The runner's confidence interval of the measured speed-up (bootstrap over block pairs).
-    speedup_ci_low: float | None = None
-    speedup_ci_high: float | None = None
-    # Against the same job's reference: its parameters / the submission's non-zero ones,
-    # its dense FLOPs / the submission's non-zero FLOPs (ShrinkBench's ratios for a model
-    # pruned in place); measured by the standard runtime, or declared.
-    compression_ratio: float | None = None
-    theoretical_speedup: float | None = None
-    serve_peak_memory_bytes: float | None = None
-    compress_wall_s: float | None = None
-    # Net energy of the timed single-stream window / its queries (mJ), measured from
-    # counters or estimated from CPU time; the reference's from the same job beside it.
-    energy_per_inference_mj: float | None = None
-    reference_energy_per_inference_mj: float | None = None
-    # Row attribute -> label (measured / estimated / declared) of the figure behind it.
-    labels: dict[str, str] = field(default_factory=dict)
-    # The result's flags ("unstable", "predictions_differ", "cache_suspected"), explained.
-    flags: list[FlagNote] = field(default_factory=list)
-    # Set by a label-grouped sort on the first row of a group that is not ranked against
-    # the rows above it ("estimated — not ranked against measured"); "" otherwise.
-    sort_caption: str = ""
-    # Search cost and budget track.
-    budget: RowBudget | None = None
-    # On the board's Pareto front: accuracy against latency, and against energy per inference.
-    on_latency_front: bool = False
-    on_energy_front: bool = False
-
-    @property
-    def failed_audits(self) -> list[Audit]:
-        return [audit for audit in self.audits if audit.verdict == Audit.Verdict.FAILED]
-
-    @property
-    def speedup_falls_short(self) -> bool:
-        """Measured speed-up far below the theoretical one (leaderboard.entries.speedup_gap_words)."""
-        return speedup_falls_short(measured=self.speedup, theoretical=self.theoretical_speedup)
-
-    @property
-    def speedup_gap(self) -> tuple[str, str] | None:
-        """(label, explanation) when the speed-up falls short of the footprint's promise."""
-        return speedup_gap_words(
-            measured=self.speedup, theoretical=self.theoretical_speedup, ci_low=self.speedup_ci_low
-        )
-
-    @property
-    def pareto_marks(self) -> list[str]:
-        """The Pareto fronts this entry is on, in words."""
-        return [
-            name
-            for name, on in (
-                ("accuracy vs latency", self.on_latency_front),
-                ("accuracy vs energy", self.on_energy_front),
-            )
-            if on
-        ]
-
-
-@dataclass
-class BaselineRow:
-    """The reference model, as measured in the most recent job on the board."""
-
-    run: Run
-    finished_at: datetime | None
-    stored_accuracy: float  # measured at import, what task.json says
-    accuracy: float | None = None
-    latency_p50_us: float | None = None
-    latency_p90_us: float | None = None
-    serve_peak_memory_bytes: float | None = None
-    energy_per_inference_mj: float | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FrontPoint:
-    """An entry on a Pareto front, for the chart (the whole board's front, not one page's)."""
-
-    run_id: int
-    name: str
-    accuracy: float
-    latency_p50_us: float | None
-    energy_per_inference_mj: float | None
-    energy_label: str | None
-    total_device_hours: float | None
-    total_kwh: float | None
 
 
 @dataclass(frozen=True)
@@ -402,7 +236,7 @@ def _entries_of(*pages: list[tuple[int, int | None]]) -> list[list[BoardEntry]]:
     """The entries of each list of keys, in its order, with what their rows show: one query
     for all of them."""
     keys = [key for page in pages for key, _ in page]
-    found = {entry.pk: entry for entry in _row_queryset(BoardEntry.objects.filter(pk__in=keys))} if keys else {}
+    found = {entry.pk: entry for entry in row_queryset(BoardEntry.objects.filter(pk__in=keys))} if keys else {}
     read = []
     for page in pages:
         entries = []
@@ -419,165 +253,6 @@ def _page_entries(entries: QuerySet[BoardEntry], *, sort: str, start: int, stop:
     """The entries from `start` to `stop` in the order `sort`, with what their rows show:
     the page's keys, then only those rows with their joins and document parts."""
     return _entries_of(_page_keys(entries, sort=sort, start=start, stop=stop))[0]
-
-
-# ---------------------------------------------------------------------------------------
-# Rows of a page
-
-
-def _row_queryset(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
-    return (
-        entries.select_related("run__submission__owner", "run__hardware_class", "result__invalidation")
-        # The documents are large (raw latencies): only the parts a row reads.
-        .defer("result__document", "result__provenance")
-        .annotate(
-            method_json=KeyTransform("method", "result__document"),
-            flag_thresholds=KeyTransform("flag_thresholds", "result__provenance"),
-            provenance_repeats=KeyTransform("repeats", "result__provenance"),
-        )
-    )
-
-
-# The figures a row reads beyond its entry: the search cost's, the flags' explanations, and
-# the energy break-even's (exports). The rest of a result's figures stay in the database.
-ROW_READS_FIGURES = (
-    *COMPRESS_FIGURES,
-    "latency_p50_cv",
-    "prediction_mismatch_rate",
-    "repeat_latency_ratio",
-    "energy_per_inference",
-)
-
-
-def _build_rows(
-    entries: Sequence[BoardEntry], *, benchmark: Benchmark, hardware_class: HardwareClass, tracks: Sequence[Track]
-) -> list[LeaderboardRow]:
-    """Rows of `entries`, with their figures, audits and budgets: two queries whatever their number."""
-    results = [entry.result for entry in entries]
-    prefetch_related_objects(
-        results,
-        Prefetch("figures", queryset=Figure.objects.filter(name__in=ROW_READS_FIGURES)),
-        Prefetch("audits", queryset=Audit.objects.order_by("id")),
-    )
-    rows = []
-    for entry in entries:
-        run, result = entry.run, entry.result
-        result.run = run  # what budgets and exports read of it, already here
-        submission = run.submission
-        figures = {(f.subject, f.name): f for f in result.figures.all()}
-        row = LeaderboardRow(
-            submission=submission,
-            run=run,
-            name=submission.name,
-            owner_name=submission.owner.get_username(),
-            division=submission.division,
-            finished_at=entry.finished_at,
-            meets_accuracy_floor=entry.meets_accuracy_floor,
-            labels=dict(entry.labels),
-        )
-        for attribute in (*ROW_FIGURES, *ROW_REFERENCE_FIGURES, "accuracy_delta"):
-            setattr(row, attribute, getattr(entry, attribute))
-        provenance = {"flag_thresholds": entry.flag_thresholds, "repeats": entry.provenance_repeats}
-        row.flags = result_flag_notes(flags=list(result.flags or []), figures=figures, provenance=provenance)
-        standing = result_standing(
-            result=result,
-            speedup_measured=entry.speedup_measured,
-            accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
-        )
-        row.standing, row.unranked_reason = standing.standing, standing.reason
-        row.audits, row.invalidation = list(result.audits.all()), standing.invalidation
-        rank = getattr(entry, "rank_number", None)
-        row.rank = rank if standing.standing == Standing.RANKED else None
-        cost: SearchCost = search_cost_from(
-            figures=figures.values(),
-            gpus=hardware_class.gpus,
-            method=method_with_declared_search(entry.method_json, submission.declared_search),
-        )
-        row.budget = RowBudget(cost=cost, track=track_for(cost=cost, tracks=tracks))  # type: ignore[arg-type]
-        rows.append(row)
-    return rows
-
-
-def _captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None) -> None:
-    """Captions over the first row of each label group after the first one (label-grouped sorts)."""
-    if sort.lstrip("-") not in LABEL_GROUPED_SORTS:
-        return
-    attribute = SORT_KEYS[sort.lstrip("-")][0]
-    group_before = previous_group
-    for row in rows:
-        group = energy_group(getattr(row, attribute), row.labels.get(attribute))
-        # Measured rows lead without a caption; rows lacking the figure need one only below others.
-        starts = group != group_before and group != 0
-        if starts and not (group == ENERGY_MISSING and group_before is None):
-            row.sort_caption = LABEL_GROUP_CAPTIONS[ENERGY_GROUPS[group]]
-        group_before = group
-
-
-# ---------------------------------------------------------------------------------------
-# Pareto fronts
-
-
-def _front_keys(entries: QuerySet[BoardEntry], cost_field: str, *, partition: bool = False) -> list[int]:
-    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
-    order of cost; with `partition`, one front per energy group (measured and estimated
-    energies are never compared with each other).
-
-    In SQL, one pass in the order of the board's index on the cost: an entry is on the front
-    when its accuracy is above every accuracy before it (a window maximum over the preceding
-    rows). Only keys travel through the window; the points are read afterwards.
-    """
-    order = [F(cost_field).asc(), F("accuracy").desc()]
-    candidates = entries.filter(**{f"{cost_field}__isnull": False}).annotate(
-        best_before=Window(
-            Max("accuracy"),
-            partition_by=[F("energy_group")] if partition else None,
-            order_by=order,
-            frame=RowRange(start=None, end=-1),
-        )
-    )
-    front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before")))
-    return list(front.order_by(*order).values_list("pk", flat=True)[:FRONT_MAX_POINTS])
-
-
-def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
-    rows = BoardEntry.objects.filter(pk__in=keys).values(
-        "pk",
-        "run_id",
-        "submission__name",
-        "accuracy",
-        "latency_p50_us",
-        "energy_per_inference_mj",
-        "labels",
-        "total_device_hours",
-        "total_kwh",
-    )
-    return {
-        row["pk"]: FrontPoint(
-            run_id=row["run_id"],
-            name=row["submission__name"],
-            accuracy=row["accuracy"],
-            latency_p50_us=row["latency_p50_us"],
-            energy_per_inference_mj=row["energy_per_inference_mj"],
-            energy_label=(row["labels"] or {}).get("energy_per_inference_mj"),
-            total_device_hours=row["total_device_hours"],
-            total_kwh=row["total_kwh"],
-        )
-        for row in rows
-    }
-
-
-def _front_keys_both(entries: QuerySet[BoardEntry]) -> tuple[list[int], list[int]]:
-    """The latency front, and one energy front per energy label (measured, estimated: they
-    are never compared with each other), as keys."""
-    latency = _front_keys(entries, "latency_p50_us")
-    groups = [ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED)]
-    energy = _front_keys(entries.filter(energy_group__in=groups), "energy_per_inference_mj", partition=True)
-    return latency, energy
-
-
-def _front_points_of(latency: list[int], energy: list[int]) -> tuple[list[FrontPoint], list[FrontPoint]]:
-    points = _front_points({*latency, *energy}) if latency or energy else {}
-    return [points[key] for key in latency], [points[key] for key in energy]
 
 
 # ---------------------------------------------------------------------------------------
@@ -606,7 +281,7 @@ def _aggregates(
     fronts: bool,
 ) -> BoardAggregates:
     def build() -> tuple[BoardAggregates, bool]:
-        latency, energy = _front_keys_both(entries.filter(LISTED_ENTRIES)) if fronts else ([], [])
+        latency, energy = front_keys_both(entries.filter(LISTED_ENTRIES)) if fronts else ([], [])
         aggregates = BoardAggregates(
             # Three counts, each from its table's partial index.
             counts={
@@ -707,15 +382,15 @@ def leaderboard_rows(
         # Measured speed-ups come first in this order: their rank is their position.
         for position, entry in enumerate(listed, start=start + 1):
             entry.rank_number = position
-    built = _build_rows([*listed, *under, *withheld], benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
+    built = build_rows([*listed, *under, *withheld], benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
     rows, under_rows, withheld_rows = (
         built[: len(listed)],
         built[len(listed) : len(listed) + len(under)],
         built[len(listed) + len(under) :],
     )
-    _captions(rows, applied, previous_group)
-    _captions(under_rows, applied, None)
-    _captions(withheld_rows, applied, None)
+    captions(rows, applied, previous_group)
+    captions(under_rows, applied, None)
+    captions(withheld_rows, applied, None)
     board = LeaderboardBoard(
         benchmark=benchmark,
         hardware_class=hardware_class,
@@ -733,7 +408,7 @@ def leaderboard_rows(
         filters=filters,
     )
     if fronts:
-        board.latency_front, board.energy_front = _front_points_of(aggregates.latency_front, aggregates.energy_front)
+        board.latency_front, board.energy_front = front_points_of(aggregates.latency_front, aggregates.energy_front)
         on_latency = {point.run_id for point in board.latency_front}
         on_energy = {point.run_id for point in board.energy_front}
         for row in rows:
@@ -765,7 +440,7 @@ def board_rows_iter(
         start = 0
         while True:
             batch = _page_entries(part, sort=applied, start=start, stop=start + chunk)
-            yield from _build_rows(batch, benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
+            yield from build_rows(batch, benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
             if len(batch) < chunk:
                 break
             start += chunk
@@ -886,81 +561,3 @@ def leaderboard_track_board(
 
 def flag_filter_choices() -> list[tuple[str, str]]:
     return list(FLAG_FILTERS.items())
-
-
-# ---------------------------------------------------------------------------------------
-# The home page: every board's size and the latest results
-
-
-@dataclass(frozen=True)
-class BoardSummary:
-    benchmark: Benchmark
-    hardware_class: HardwareClass
-    entries: int  # published entries (latest run of each submission), in any table
-
-
-@dataclass(frozen=True)
-class LatestResult:
-    run_id: int
-    name: str
-    benchmark: Benchmark
-    hardware_class: HardwareClass
-    speedup: float | None
-    speedup_label: str | None
-    accuracy: float | None
-    finished_at: datetime | None
-
-
-def boards_overview(
-    *, benchmarks: Sequence[Benchmark], hardware_classes: Sequence[HardwareClass], latest: int = 8
-) -> tuple[list[BoardSummary], list[LatestResult]]:
-    """Each board's number of entries and the latest published results of all boards.
-
-    The entries of results stored since the boards were last read are written first (two
-    small queries a board when there is none), then two queries for everything.
-    """
-    for benchmark in benchmarks:
-        for hardware_class in hardware_classes:
-            entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
-    public = BoardEntry.objects.filter(
-        superseded=False, published=True, hardware_class_id__in=[c.pk for c in hardware_classes]
-    )
-    counts = {
-        (row["benchmark_id"], row["hardware_class_id"]): row["entries"]
-        for row in public.values("benchmark_id", "hardware_class_id").annotate(entries=Count("pk"))
-    }
-    summaries = [
-        BoardSummary(benchmark=b, hardware_class=c, entries=counts.get((b.pk, c.pk), 0))
-        for b in benchmarks
-        for c in hardware_classes
-    ]
-    by_benchmark = {b.pk: b for b in benchmarks}
-    by_class = {c.pk: c for c in hardware_classes}
-    newest = (
-        public.filter(benchmark_id__in=list(by_benchmark))
-        .order_by("-finished_at", "-run_id")
-        .values(
-            "run_id",
-            "submission__name",
-            "benchmark_id",
-            "hardware_class_id",
-            "speedup",
-            "labels",
-            "accuracy",
-            "finished_at",
-        )[:latest]
-    )
-    results = [
-        LatestResult(
-            run_id=row["run_id"],
-            name=row["submission__name"],
-            benchmark=by_benchmark[row["benchmark_id"]],
-            hardware_class=by_class[row["hardware_class_id"]],
-            speedup=row["speedup"],
-            speedup_label=(row["labels"] or {}).get("speedup"),
-            accuracy=row["accuracy"],
-            finished_at=row["finished_at"],
-        )
-        for row in newest
-    ]
-    return summaries, results

@@ -15,7 +15,7 @@ from benchmarks.models import Benchmark, HardwareClass
 from core.downloads import json_download
 from footprint.ratelimits import UPLOAD_GROUP, upload_rate
 from footprint.storage import footprint_storage
-from leaderboard.selectors import boards_overview
+from leaderboard.overview import boards_overview
 from pages.forms import SubmitForm
 from pages.presenters import run_budget, run_page, run_result_document, run_status
 from papers.services import paper_submission_link

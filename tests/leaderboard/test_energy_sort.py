@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leaderboard.selectors import LABEL_GROUP_CAPTIONS, leaderboard_rows, normalize_sort
+from leaderboard.rows import LABEL_GROUP_CAPTIONS
+from leaderboard.selectors import leaderboard_rows, normalize_sort
 from submissions.models import Run
 from submissions.services import run_ingest_result
 from tests.factories.documents import energy_result_document, result_document

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.models import HardwareClass
-from leaderboard.selectors import leaderboard_rows, speedup_falls_short
+from leaderboard.entries import speedup_falls_short
+from leaderboard.selectors import leaderboard_rows
 from submissions.models import Run
 from submissions.services import run_ingest_result
 from tests.factories.documents import result_document

@@ -1,0 +1,222 @@
+"""The rows of a board's page: what a row shows of an entry (its figures, flags, audits,
+standing and budget), the baseline row of the reference, and the captions over the label
+groups of a label-grouped sort. Built from entries chosen by leaderboard.selectors, in a
+fixed number of queries whatever their number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models.fields.json import KeyTransform
+
+from benchmarks.models import Benchmark, HardwareClass
+from budgets.costs import COMPRESS_FIGURES, SearchCost, method_with_declared_search, search_cost_from
+from budgets.models import Track
+from budgets.selectors import RowBudget
+from budgets.tracks import track_for
+from leaderboard.entries import (
+    ENERGY_GROUPS,
+    ENERGY_MISSING,
+    ROW_FIGURES,
+    ROW_REFERENCE_FIGURES,
+    energy_group,
+    speedup_falls_short,
+    speedup_gap_words,
+)
+from leaderboard.models import BoardEntry
+from leaderboard.sorting import LABEL_GROUPED_SORTS, SORT_KEYS
+from submissions.flags import FlagNote, result_flag_notes
+from submissions.models import Audit, Figure, ResultInvalidation, Run, Submission
+from submissions.standing import Standing, result_standing
+
+# The caption over the first row of each label group but the first (LABEL_GROUPED_SORTS).
+LABEL_GROUP_CAPTIONS: dict[str, str] = {
+    "estimated": "estimated — not ranked against measured",
+    "declared": "declared — not ranked against measured",
+    "missing": "without this figure",
+}
+
+
+@dataclass
+class LeaderboardRow:
+    submission: Submission
+    run: Run
+    name: str
+    owner_name: str
+    division: str
+    finished_at: datetime | None
+    meets_accuracy_floor: bool
+    # Where the entry is listed, and why it has no rank ("" when ranked).
+    standing: Standing = Standing.RANKED
+    unranked_reason: str = ""
+    # Every audit of the result, in the runner's order (the failed ones decide the standing),
+    # and the operator's invalidation, if any.
+    audits: list[Audit] = field(default_factory=list)
+    invalidation: ResultInvalidation | None = None
+    rank: int | None = None
+    accuracy: float | None = None
+    accuracy_delta: float | None = None  # submission - reference, same job
+    latency_p50_us: float | None = None
+    latency_p90_us: float | None = None
+    speedup: float | None = None
+    # The runner's confidence interval of the measured speed-up (bootstrap over block pairs).
+    speedup_ci_low: float | None = None
+    speedup_ci_high: float | None = None
+    # Against the same job's reference: its parameters / the submission's non-zero ones,
+    # its dense FLOPs / the submission's non-zero FLOPs (ShrinkBench's ratios for a model
+    # pruned in place); measured by the standard runtime, or declared.
+    compression_ratio: float | None = None
+    theoretical_speedup: float | None = None
+    serve_peak_memory_bytes: float | None = None
+    compress_wall_s: float | None = None
+    # Net energy of the timed single-stream window / its queries (mJ), measured from
+    # counters or estimated from CPU time; the reference's from the same job beside it.
+    energy_per_inference_mj: float | None = None
+    reference_energy_per_inference_mj: float | None = None
+    # Row attribute -> label (measured / estimated / declared) of the figure behind it.
+    labels: dict[str, str] = field(default_factory=dict)
+    # The result's flags ("unstable", "predictions_differ", "cache_suspected"), explained.
+    flags: list[FlagNote] = field(default_factory=list)
+    # Set by a label-grouped sort on the first row of a group that is not ranked against
+    # the rows above it ("estimated — not ranked against measured"); "" otherwise.
+    sort_caption: str = ""
+    # Search cost and budget track.
+    budget: RowBudget | None = None
+    # On the board's Pareto front: accuracy against latency, and against energy per inference.
+    on_latency_front: bool = False
+    on_energy_front: bool = False
+
+    @property
+    def failed_audits(self) -> list[Audit]:
+        return [audit for audit in self.audits if audit.verdict == Audit.Verdict.FAILED]
+
+    @property
+    def speedup_falls_short(self) -> bool:
+        """Measured speed-up far below the theoretical one (leaderboard.entries.speedup_gap_words)."""
+        return speedup_falls_short(measured=self.speedup, theoretical=self.theoretical_speedup)
+
+    @property
+    def speedup_gap(self) -> tuple[str, str] | None:
+        """(label, explanation) when the speed-up falls short of the footprint's promise."""
+        return speedup_gap_words(
+            measured=self.speedup, theoretical=self.theoretical_speedup, ci_low=self.speedup_ci_low
+        )
+
+    @property
+    def pareto_marks(self) -> list[str]:
+        """The Pareto fronts this entry is on, in words."""
+        return [
+            name
+            for name, on in (
+                ("accuracy vs latency", self.on_latency_front),
+                ("accuracy vs energy", self.on_energy_front),
+            )
+            if on
+        ]
+
+
+@dataclass
+class BaselineRow:
+    """The reference model, as measured in the most recent job on the board."""
+
+    run: Run
+    finished_at: datetime | None
+    stored_accuracy: float  # measured at import, what task.json says
+    accuracy: float | None = None
+    latency_p50_us: float | None = None
+    latency_p90_us: float | None = None
+    serve_peak_memory_bytes: float | None = None
+    energy_per_inference_mj: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def row_queryset(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
+    return (
+        entries.select_related("run__submission__owner", "run__hardware_class", "result__invalidation")
+        # The documents are large (raw latencies): only the parts a row reads.
+        .defer("result__document", "result__provenance")
+        .annotate(
+            method_json=KeyTransform("method", "result__document"),
+            flag_thresholds=KeyTransform("flag_thresholds", "result__provenance"),
+            provenance_repeats=KeyTransform("repeats", "result__provenance"),
+        )
+    )
+
+
+# The figures a row reads beyond its entry: the search cost's, the flags' explanations, and
+# the energy break-even's (exports). The rest of a result's figures stay in the database.
+ROW_READS_FIGURES = (
+    *COMPRESS_FIGURES,
+    "latency_p50_cv",
+    "prediction_mismatch_rate",
+    "repeat_latency_ratio",
+    "energy_per_inference",
+)
+
+
+def build_rows(
+    entries: Sequence[BoardEntry], *, benchmark: Benchmark, hardware_class: HardwareClass, tracks: Sequence[Track]
+) -> list[LeaderboardRow]:
+    """Rows of `entries`, with their figures, audits and budgets: two queries whatever their number."""
+    results = [entry.result for entry in entries]
+    prefetch_related_objects(
+        results,
+        Prefetch("figures", queryset=Figure.objects.filter(name__in=ROW_READS_FIGURES)),
+        Prefetch("audits", queryset=Audit.objects.order_by("id")),
+    )
+    rows = []
+    for entry in entries:
+        run, result = entry.run, entry.result
+        result.run = run  # what budgets and exports read of it, already here
+        submission = run.submission
+        figures = {(f.subject, f.name): f for f in result.figures.all()}
+        row = LeaderboardRow(
+            submission=submission,
+            run=run,
+            name=submission.name,
+            owner_name=submission.owner.get_username(),
+            division=submission.division,
+            finished_at=entry.finished_at,
+            meets_accuracy_floor=entry.meets_accuracy_floor,
+            labels=dict(entry.labels),
+        )
+        for attribute in (*ROW_FIGURES, *ROW_REFERENCE_FIGURES, "accuracy_delta"):
+            setattr(row, attribute, getattr(entry, attribute))
+        provenance = {"flag_thresholds": entry.flag_thresholds, "repeats": entry.provenance_repeats}
+        row.flags = result_flag_notes(flags=list(result.flags or []), figures=figures, provenance=provenance)
+        standing = result_standing(
+            result=result,
+            speedup_measured=entry.speedup_measured,
+            accuracy_floor_fraction=benchmark.accuracy_floor_fraction,
+        )
+        row.standing, row.unranked_reason = standing.standing, standing.reason
+        row.audits, row.invalidation = list(result.audits.all()), standing.invalidation
+        rank = getattr(entry, "rank_number", None)
+        row.rank = rank if standing.standing == Standing.RANKED else None
+        cost: SearchCost = search_cost_from(
+            figures=figures.values(),
+            gpus=hardware_class.gpus,
+            method=method_with_declared_search(entry.method_json, submission.declared_search),
+        )
+        row.budget = RowBudget(cost=cost, track=track_for(cost=cost, tracks=tracks))  # type: ignore[arg-type]
+        rows.append(row)
+    return rows
+
+
+def captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None) -> None:
+    """Captions over the first row of each label group after the first one (label-grouped sorts)."""
+    if sort.lstrip("-") not in LABEL_GROUPED_SORTS:
+        return
+    attribute = SORT_KEYS[sort.lstrip("-")][0]
+    group_before = previous_group
+    for row in rows:
+        group = energy_group(getattr(row, attribute), row.labels.get(attribute))
+        # Measured rows lead without a caption; rows lacking the figure need one only below others.
+        starts = group != group_before and group != 0
+        if starts and not (group == ENERGY_MISSING and group_before is None):
+            row.sort_caption = LABEL_GROUP_CAPTIONS[ENERGY_GROUPS[group]]
+        group_before = group
