@@ -118,6 +118,8 @@ def test_a_dispatch_whose_message_was_lost_is_sent_again(rabbitmq_proxy, use_bro
         if run.dispatched_at is not None:
             break
         time.sleep(0.2)
+    # Purged only once the message was sent: else there is nothing yet for the broker to lose.
+    assert run.dispatched_at is not None, "the platform did not dispatch the run within 60 s"
     with platform_app.connection_for_write() as conn:
         conn.default_channel.queue_purge(run.hardware_class.queue)  # the broker lost it
     settings.FOOTPRINT_REDISPATCH_AFTER_S = 0
