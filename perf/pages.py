@@ -17,7 +17,12 @@ templates: the server's time, without a network), `--requests` times after three
 requests; `<page>_p95_ms` is the 95th percentile. A leaderboard page is cached under the
 board stamp (leaderboard.stamp) once built, so its `_p95_ms` is a reader's of a view read
 before since the last change, and `<page>_cold_p95_ms` the same requests with that cache
-emptied before each one (every page built from the database); `leaderboard_paging_p95_ms`
+emptied before each one, and the cache of rendered rows too (every page built from the
+database, as a fresh process does); `<page>_changed_p95_ms` the same requests each after a
+committed change to the board (a submission far down the board renamed): the page, its
+counts and fronts are built again, the rows whose content did not change come from the row
+cache (leaderboard.row_cells), which is what the first reader after a change gets;
+`leaderboard_paging_p95_ms`
 is a reader's paging through the filtered view: each page built, the board's counts,
 fronts and baseline kept from its first page. `<page>_queries` counts one request's
 queries; `<page>_queries_page_10` and `_page_200` count them at 10 and 200 rows a page,
@@ -308,24 +313,37 @@ def seed(results: int, *, seed_value: int = 0) -> dict[str, int]:
     return {"benchmark": benchmark.pk, "hardware_class": hardware_class.pk, "detail_run": detail_run}
 
 
-def _clear_boards() -> None:
+def _clear_boards(*, rows: bool = False) -> None:
+    """Empty the cache of rendered boards; `rows`: that of rendered rows too."""
     from django.core.cache import caches
 
-    from leaderboard.stamp import CACHE_ALIAS
+    from leaderboard import row_cells, stamp
 
-    caches[CACHE_ALIAS].clear()
+    caches[stamp.CACHE_ALIAS].clear()
+    if rows:
+        caches[row_cells.CACHE_ALIAS].clear()
 
 
-def _time(client, url: str, requests: int, *, cold: bool = False) -> list[float]:
+def _change_board(submission_id: int, number: int) -> None:
+    """A committed change to what the board shows: the stamp changes, every page is stale."""
+    from submissions.models import Submission
+
+    assert Submission.objects.filter(pk=submission_id).update(name=f"renamed method {number}") == 1
+
+
+def _time(client, url: str, requests: int, *, cold: bool = False, change: int | None = None) -> list[float]:
     """Server times of `requests` requests after three warm-up ones; `cold`: each with the
-    cache of rendered boards emptied first (every page built from the database)."""
+    caches of rendered boards and rows emptied first (every page built from the database);
+    `change`: each after a committed rename of that submission."""
     for _ in range(3):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
     times = []
-    for _ in range(requests):
+    for number in range(requests):
         if cold:
-            _clear_boards()
+            _clear_boards(rows=True)
+        if change is not None:
+            _change_board(change, number)
         start = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - start) * 1000.0)
@@ -365,6 +383,15 @@ def measure(ids: dict[str, int], *, requests: int) -> dict[str, float | int]:
         # guesses one row) and the visibility map that lets the board be read from its indexes.
         for table in ("leaderboard_boardentry", "submissions_submission", "submissions_result", "submissions_figure"):
             cursor.execute(f"VACUUM ANALYZE {table}")
+    from leaderboard.models import BoardEntry
+
+    # The change between `_changed` requests: the slowest entry is on no page measured here.
+    ids["far_submission"] = (
+        BoardEntry.objects.filter(benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk, speedup__isnull=False)
+        .order_by("speedup")
+        .values_list("submission_id", flat=True)
+        .first()
+    )
     board = f"/benchmarks/{benchmark.slug}/{hardware_class.name}/"
     pages = {
         "leaderboard": board,
@@ -384,6 +411,9 @@ def measure(ids: dict[str, int], *, requests: int) -> dict[str, float | int]:
             cold = _time(client, url, requests, cold=True)
             figures[f"{name}_cold_p95_ms"] = round(_p95(cold), 1)
             figures[f"{name}_cold_median_ms"] = round(statistics.median(cold), 1)
+            changed = _time(client, url, requests, change=ids["far_submission"])
+            figures[f"{name}_changed_p95_ms"] = round(_p95(changed), 1)
+            figures[f"{name}_changed_median_ms"] = round(statistics.median(changed), 1)
     # A reader paging through a view: every page is built (none was read before), the
     # board's counts, fronts and baseline are the first page's (cached under the stamp).
     _clear_boards()
