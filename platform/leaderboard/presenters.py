@@ -107,7 +107,8 @@ COLUMNS: list[tuple[str, str, list[tuple[str, str]], str, bool]] = [
         "speedup",
         "Speed-up",
         [("speedup", "Speed-up")],
-        "measured: the reference's p50 latency over the submission's, same job; with its 95% interval",
+        "measured: the reference's p50 latency over the submission's, block by block in the same job "
+        "(the median over blocks); with its 95% interval",
         False,
     ),
     ("latency", "Latency", [("latency_p50_us", "p50"), ("latency_p90_us", "p90")], "single-stream, batch 1", False),

@@ -167,7 +167,7 @@ FIGURE_WORDS: dict[str, str] = {
     "compress_peak_memory": "compress phase, peak memory",
     "artifact_size": "model file size",
     "artifact_gzip_size": "model file size, gzipped",
-    "speedup": "measured speed-up (reference p50 / submission p50)",
+    "speedup": "measured speed-up (median over block pairs of reference p50 / submission p50)",
     "speedup_ci_low": "measured speed-up, low end of its 95% interval",
     "speedup_ci_high": "measured speed-up, high end of its 95% interval",
     "params_total": "parameters",

@@ -50,6 +50,33 @@ def test_drift_that_hits_both_sides_of_each_pair_alike_leaves_the_interval_tight
     assert high - low < 0.15
 
 
+def test_a_host_that_changes_pace_mid_job_does_not_move_the_speedup():
+    rng = np.random.default_rng(6)
+    # The same model on both sides; the host is 1.8x slower for the second half of the job,
+    # and the change fell between the two blocks of three pairs (only the reference's slow).
+    drift = np.where(np.arange(40) < 20, 1.0, 1.8)
+    reference = blocks(rng, 40, 32, 150.0, drift)
+    submission = blocks(rng, 40, 32, 150.0, drift)
+    submission[17:20] = blocks(rng, 3, 32, 150.0, np.ones(3))
+    reference[17:20] = blocks(rng, 3, 32, 150.0, np.full(3, 1.8))
+    pooled = stats.median_ratio(reference.ravel(), submission.ravel())
+    assert abs(pooled - 1.0) > 0.1, pooled  # the two pooled p50s sit at different places of the gap
+    assert stats.paired_ratio(reference, submission) == pytest.approx(1.0, abs=0.03)
+    low, high = stats.bootstrap_ratio_interval(
+        reference, submission, resamples=2000, confidence=0.95, rng=np.random.default_rng(7)
+    )
+    assert low < 1.0 < high and high - low < 0.1
+
+
+def test_the_paired_ratio_is_the_median_of_each_pairs_p50_ratio():
+    reference = np.array([[100.0, 300.0, 200.0], [10.0, 30.0, 20.0], [50.0, 50.0, 50.0]])
+    submission = np.array([[100.0, 100.0, 100.0], [10.0, 10.0, 10.0], [100.0, 100.0, 100.0]])
+    assert list(stats.pair_ratios(reference, submission)) == [2.0, 2.0, 0.5]
+    assert stats.paired_ratio(reference, submission) == 2.0
+    with pytest.raises(ValueError):
+        stats.pair_ratios(np.ones((0, 4)), np.ones((0, 4)))
+
+
 def test_more_pairs_give_a_narrower_interval():
     rng = np.random.default_rng(4)
     few = stats.bootstrap_ratio_interval(
