@@ -33,26 +33,21 @@ class FrontPoint:
     total_kwh: float | None
 
 
-def _front_keys(entries: QuerySet[BoardEntry], cost_field: str, *, partition: bool = False) -> list[int]:
-    """Entries no other entry beats on both accuracy and `cost_field` (lower is better), in
-    order of cost; with `partition`, one front per energy group (measured and estimated
-    energies are never compared with each other).
+def _front(entries: QuerySet[BoardEntry], cost_field: str) -> list[tuple[int, float, float]]:
+    """(key, cost, accuracy) of the entries no other entry beats on both accuracy and
+    `cost_field` (lower is better), in order of cost.
 
-    In SQL, one pass in the order of the board's index on the cost: an entry is on the front
-    when its accuracy is above every accuracy before it (a window maximum over the preceding
-    rows). Only keys travel through the window; the points are read afterwards.
+    In SQL, one pass in the order of the board's index on the cost (no sort of the board):
+    an entry is on the front when its accuracy is above every accuracy before it (a window
+    maximum over the preceding rows). Only keys travel through the window; the points are
+    read afterwards.
     """
     order = [F(cost_field).asc(), F("accuracy").desc()]
     candidates = entries.filter(**{f"{cost_field}__isnull": False}).annotate(
-        best_before=Window(
-            Max("accuracy"),
-            partition_by=[F("energy_group")] if partition else None,
-            order_by=order,
-            frame=RowRange(start=None, end=-1),
-        )
+        best_before=Window(Max("accuracy"), order_by=order, frame=RowRange(start=None, end=-1))
     )
     front = candidates.filter(Q(best_before__isnull=True) | Q(accuracy__gt=F("best_before")))
-    return list(front.order_by(*order).values_list("pk", flat=True)[:FRONT_MAX_POINTS])
+    return list(front.order_by(*order).values_list("pk", cost_field, "accuracy")[:FRONT_MAX_POINTS])
 
 
 def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
@@ -84,11 +79,15 @@ def _front_points(keys: Sequence[int]) -> dict[int, FrontPoint]:
 
 def front_keys_both(entries: QuerySet[BoardEntry]) -> tuple[list[int], list[int]]:
     """The latency front, and one energy front per energy label (measured, estimated: they
-    are never compared with each other), as keys."""
-    latency = _front_keys(entries, "latency_p50_us")
+    are never compared with each other) merged in order of energy, as keys."""
+    latency = [key for key, _, _ in _front(entries, "latency_p50_us")]
+    # One query a label: each reads its part of the index entry_board_energy in order.
     groups = [ENERGY_GROUPS.index(label) for label in (Figure.Label.MEASURED, Figure.Label.ESTIMATED)]
-    energy = _front_keys(entries.filter(energy_group__in=groups), "energy_per_inference_mj", partition=True)
-    return latency, energy
+    energy = sorted(
+        (point for group in groups for point in _front(entries.filter(energy_group=group), "energy_per_inference_mj")),
+        key=lambda point: (point[1], -point[2]),
+    )
+    return latency, [key for key, _, _ in energy[:FRONT_MAX_POINTS]]
 
 
 def front_points_of(latency: list[int], energy: list[int]) -> tuple[list[FrontPoint], list[FrontPoint]]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, Q, QuerySet, Value, When, Window
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, When, Window
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
@@ -201,15 +202,11 @@ def _ordering(sort: str) -> list[OrderBy]:
         # an estimated figure is not comparable with a measured one, whichever way one reads.
         missing = Q(energy_group=ENERGY_MISSING)
         return [F("energy_group").asc(), value, *_only_when(missing, _default_order()), F("submission_id").asc()]
-    # Rows without the figure go last whatever the direction, in the ranking's order; ties
-    # among the others by submission.
+    # Rows without the figure go last whatever the direction (nulls last), in the ranking's
+    # order; ties among the others by submission. The column leads, so that an index on it
+    # (entry_board_latency) gives the order without sorting the board.
     missing = Q(**{f"{column}__isnull": True})
-    return [
-        OrderBy(Case(When(missing, then=Value(1)), default=Value(0))),
-        value,
-        *_only_when(missing, _default_order()),
-        F("submission_id").asc(),
-    ]
+    return [value, *_only_when(missing, _default_order()), F("submission_id").asc()]
 
 
 def _with_rank(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
@@ -219,17 +216,41 @@ def _with_rank(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
     )
 
 
+def _ranks_of(entries: QuerySet[BoardEntry], keys: list[int]) -> dict[int, int]:
+    """The ranks of `keys` among `entries` (the ranked table), for a page in another order.
+
+    The rank window runs over the ranking's order alone, which the index
+    entry_board_ranking holds (no sort of the board), and only the page's keys leave it:
+    the filter on them must stay outside the window, or the ranks would be counted among
+    the page's entries only."""
+    if not keys:
+        return {}
+    ranked = _with_rank(entries).annotate(rank_key=F("pk")).values_list("rank_key", "rank_number")
+    sql, params = ranked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ranked.* FROM ({sql}) ranked WHERE ranked.{connection.ops.quote_name('rank_key')} IN "
+            f"({', '.join(['%s'] * len(keys))})",
+            [*params, *keys],
+        )
+        return {key: rank for key, rank in cursor.fetchall() if rank is not None}
+
+
 def _page_keys(
-    entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None
+    entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None, ranked: bool = False
 ) -> list[tuple[int, int | None]]:
     """(key, rank) of the entries from `start` to `stop` in the order `sort`, chosen on the
-    narrow entries alone (sorting the whole board); rank None without the rank window."""
+    narrow entries alone (sorting the whole board); rank None unless `ranked` (a page of the
+    ranked table in an order other than the ranking's) or `entries` carry the rank window."""
     ordered = entries.order_by(*_ordering(sort))
     if "rank_number" in entries.query.annotations:
-        keys = ordered.values_list("pk", "rank_number")
-        return list(keys[start:stop] if stop is not None else keys[start:])
+        # Every entry in turn (the exports): the ranks come with the keys, one window a chunk.
+        with_ranks = ordered.values_list("pk", "rank_number")
+        return list(with_ranks[start:stop] if stop is not None else with_ranks[start:])
     plain = ordered.values_list("pk", flat=True)
-    return [(key, None) for key in (plain[start:stop] if stop is not None else plain[start:])]
+    keys = list(plain[start:stop] if stop is not None else plain[start:])
+    ranks = _ranks_of(entries, keys) if ranked else {}
+    return [(key, ranks.get(key)) for key in keys]
 
 
 def _entries_of(*pages: list[tuple[int, int | None]]) -> list[list[BoardEntry]]:
@@ -366,14 +387,12 @@ def leaderboard_rows(
     start = 0 if page is None else (page - 1) * page_size
     # In the ranking's own order a rank is a position; another order needs the window.
     listed_qs = entries.filter(LISTED_ENTRIES)
-    if applied != DEFAULT_SORT:
-        listed_qs = _with_rank(listed_qs)
     # One row before the page, to know where a label group starts.
     before = 1 if start and applied.lstrip("-") in LABEL_GROUPED_SORTS else 0
     stop = None if page is None else start + page_size
     apart_stop = None if page is None else APART_SHOWN
     listed, under, withheld = _entries_of(
-        _page_keys(listed_qs, sort=applied, start=start - before, stop=stop),
+        _page_keys(listed_qs, sort=applied, start=start - before, stop=stop, ranked=applied != DEFAULT_SORT),
         _page_keys(entries.filter(UNDER_FLOOR_ENTRIES), sort=applied, start=0, stop=apart_stop),
         _page_keys(entries.filter(WITHHELD_ENTRIES), sort=applied, start=0, stop=apart_stop),
     )

@@ -141,6 +141,22 @@ def test_it_sorts_by_an_allowed_key(benchmark, hardware_class, measure, sort, ex
     assert {row.name: row.rank for row in board.rows} == {"fast": 1, "mid": 2, "slow": 3}
 
 
+def test_a_page_in_another_order_shows_each_entrys_rank_on_the_whole_board(benchmark, hardware_class, measure) -> None:
+    # e1 fastest, e5 slowest (ranks 1-5); by accuracy the order is the reverse.
+    for number, name in enumerate(["e1", "e2", "e3", "e4", "e5"]):
+        measure(name, latency_p50_us=20.0 * (number + 1), accuracy=0.97 + 0.004 * number)
+    assert [row.rank for row in leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class).rows] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class, sort="accuracy", page=2, page_size=2)
+    # Ranks counted over every entry of the view, not over the page's entries.
+    assert [(row.name, row.rank) for row in board.rows] == [("e3", 3), ("e2", 2)]
+
+
 @pytest.mark.parametrize("sort", ["submission__owner__password", "--speedup", "", None, "rank; DROP"])
 def test_an_unknown_sort_key_falls_back_to_the_ranking(benchmark, hardware_class, measure, sort):
     measure("slow", latency_p50_us=140.0)
