@@ -96,3 +96,17 @@ def test_the_shared_cache_is_the_database_by_default_redis_on_request_and_never_
     assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
     typo = _run(["-c", show], {**env, "FOOTPRINT_CACHE_URL": "memcache"})
     assert typo.returncode != 0 and "FOOTPRINT_CACHE_URL='memcache' is not a cache" in typo.stderr
+
+
+def test_a_started_web_process_keeps_its_loaded_heap_out_of_the_collectors_way(tmp_path):
+    # What gunicorn loads in each worker: Django and the apps, frozen once (footprint.wsgi).
+    done = _run(
+        [
+            "-c",
+            "import gc; before = gc.get_freeze_count(); import footprint.wsgi; print(before, gc.get_freeze_count())",
+        ],
+        _deployment_env(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr
+    before, after = map(int, done.stdout.split())
+    assert before == 0 and after > 10_000
