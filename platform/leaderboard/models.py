@@ -118,6 +118,13 @@ class BoardEntry(models.Model):
                 & (models.Q(invalidated=True) | models.Q(failed_audits__gt=0)),
                 name="entry_board_withheld",
             ),
+            # The entries under the floor by latency, the board's most read order after its own.
+            models.Index(
+                fields=("benchmark_id", "hardware_class_id", "latency_p50_us"),
+                include=FILTERED,
+                condition=models.Q(superseded=False, published=True, **KEPT, meets_accuracy_floor=False),
+                name="entry_under_floor_latency",
+            ),
             models.Index(
                 fields=("benchmark_id", "hardware_class_id", "finished_at"),
                 condition=models.Q(superseded=False, published=True),
