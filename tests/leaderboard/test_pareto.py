@@ -67,3 +67,40 @@ def test_entries_under_the_floor_or_withheld_are_on_no_front(add_entry, benchmar
     add_entry(name="under the floor", figures=entry_figures(speedup=9.0, accuracy=0.5), meets_accuracy_floor=False)
     latency, _, _ = _fronts(benchmark, hardware_class)
     assert latency == ["listed"]
+
+
+def test_the_walk_through_the_index_finds_the_fronts_the_window_finds(add_entry, benchmark, hardware_class) -> None:
+    import random
+
+    from django.db import connection
+
+    from leaderboard import fronts
+    from leaderboard.selectors import LISTED_ENTRIES, board_entries
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the walk is PostgreSQL's (a recursive query with a lateral join)")
+    rng = random.Random(3)
+    # Few distinct values: ties of cost, of accuracy and of both, as many boards have.
+    # Faster entries less accurate, as trade-offs go, so that each front has several points.
+    speedups = [1.0, 1.25, 2.0, 2.5, 4.0, 5.0]
+    for number in range(60):
+        fast = rng.randrange(len(speedups))
+        energy = rng.randrange(4)
+        _entry(
+            add_entry,
+            f"entry {number}",
+            accuracy=0.99 - 0.003 * (fast + energy) - rng.choice([0.0, 0.002, 0.004]),
+            speedup=speedups[fast],
+            energy=([0.8, 0.5, 0.3, 0.2][energy], rng.choice(["measured", "estimated"])),
+        )
+    leaderboard_track_board(benchmark=benchmark, hardware_class=hardware_class, page=1)  # writes the entries
+    listed = board_entries(benchmark=benchmark, hardware_class=hardware_class).filter(LISTED_ENTRIES)
+    views = [(listed, "latency_p50_us")] + [
+        (listed.filter(energy_group=group), "energy_per_inference_mj") for group in (0, 1)
+    ]
+    for entries, cost in views:
+        window = fronts._front_window(entries, cost)
+        walk = fronts._front_walk(entries, cost)
+        assert len(window) >= 2
+        # Entries tied on both cost and accuracy are one point; which of them stands for it is arbitrary.
+        assert [point[1:] for point in walk] == [point[1:] for point in window]
