@@ -22,7 +22,8 @@ from leaderboard.presenters import (
     rank_link,
     track_tabs,
 )
-from leaderboard.selectors import UnknownTrack, track_limits_text
+from leaderboard.rows import untie
+from leaderboard.selectors import LeaderboardBoard, UnknownTrack, track_limits_text
 from leaderboard.stamp import cached_under_stamp
 from leaderboard.views_query import board_of
 from submissions.selectors import pending_runs
@@ -109,9 +110,20 @@ def _render(
         },
         request=request,
     )
+    _release(board)
     title = f"{benchmark.name} leaderboard on {hardware_class.name}"
     if tracked.track is not None and not tracked.is_default:
         title += f" · {tracked.track.name}"
     if query.page > 1:
         title += f" · page {query.page}"
     return BoardPage(title=title, content=content, empty=empty)
+
+
+def _release(board: LeaderboardBoard) -> None:
+    """Once the page is rendered: its rows' objects untied (leaderboard.rows.untie) and let
+    go of, so that they are freed now. The template's context, which Django keeps in a
+    reference cycle, holds the board until the collector's next pass; its rows need not."""
+    shown = [*board.rows, *board.under_floor, *board.withheld]
+    untie([*shown, *([board.baseline] if board.baseline is not None else [])])
+    for rows in (board.rows, board.under_floor, board.withheld):
+        rows.clear()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.fields.json import KeyTransform
 
 from benchmarks.models import Benchmark, HardwareClass
@@ -205,6 +205,35 @@ def build_rows(
         row.budget = RowBudget(cost=cost, track=track_for(cost=cost, tracks=tracks))  # type: ignore[arg-type]
         rows.append(row)
     return rows
+
+
+def untie(rows: Sequence[LeaderboardRow | BaselineRow]) -> None:
+    """Break the reference cycles among the model instances a board's rows hold, once the
+    page is rendered.
+
+    Django ties them together both ways (a run and its result, an entry and its run, a
+    result and its prefetched figures), so that a built page leaves thousands of objects in
+    cycles that only the collector's full passes free, many requests' worth at once: such a
+    pass took ~100 ms inside a leaderboard request here (perf/pages.py). Untied, they are
+    freed as soon as the page is done with them."""
+    seen: set[int] = set()
+    pending: list[Model] = []
+    for row in rows:
+        pending.append(row.run)
+        if isinstance(row, LeaderboardRow):
+            pending.extend([row.submission, *row.audits])
+            if row.invalidation is not None:
+                pending.append(row.invalidation)
+    while pending:
+        instance = pending.pop()
+        if id(instance) in seen:
+            continue
+        seen.add(id(instance))
+        cache = instance._state.fields_cache
+        pending.extend(value for value in cache.values() if isinstance(value, Model))
+        cache.clear()
+        for prefetched in instance.__dict__.pop("_prefetched_objects_cache", {}).values():
+            pending.extend(prefetched._result_cache or ())
 
 
 def captions(rows: list[LeaderboardRow], sort: str, previous_group: int | None) -> None:
