@@ -88,7 +88,9 @@ def test_it_kills_a_container_at_its_wall_clock_limit(docker_sandbox: DockerSand
 def test_it_measures_wall_time_from_the_engine(docker_sandbox: DockerSandbox, make_spec: MakeSpec) -> None:
     outcome = docker_sandbox.run(make_spec(["sleep", "0.5"]))
     assert outcome.exit_code == 0
-    assert 0.5 <= outcome.wall_s < 1.0
+    # The engine stamps StartedAt once the runtime reports the task running, which can be a
+    # moment after the process began: a CI run measured 0.49984 s for this sleep.
+    assert 0.49 <= outcome.wall_s < 1.0
 
 
 def test_it_keeps_only_the_tail_of_a_huge_log(docker_sandbox: DockerSandbox, make_spec: MakeSpec) -> None:
