@@ -233,21 +233,16 @@ def _ranks_of(entries: QuerySet[BoardEntry], keys: list[int]) -> dict[int, int]:
             f"({', '.join(['%s'] * len(keys))})",
             [*params, *keys],
         )
-        return {key: rank for key, rank in cursor.fetchall() if rank is not None}
+        return dict(cursor.fetchall())
 
 
 def _page_keys(
     entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None, ranked: bool = False
 ) -> list[tuple[int, int | None]]:
     """(key, rank) of the entries from `start` to `stop` in the order `sort`, chosen on the
-    narrow entries alone (sorting the whole board); rank None unless `ranked` (a page of the
-    ranked table in an order other than the ranking's) or `entries` carry the rank window."""
-    ordered = entries.order_by(*_ordering(sort))
-    if "rank_number" in entries.query.annotations:
-        # Every entry in turn (the exports): the ranks come with the keys, one window a chunk.
-        with_ranks = ordered.values_list("pk", "rank_number")
-        return list(with_ranks[start:stop] if stop is not None else with_ranks[start:])
-    plain = ordered.values_list("pk", flat=True)
+    narrow entries alone (sorting the whole board); rank None unless `ranked` (the ranked
+    table in an order that is not the ranking's own)."""
+    plain = entries.order_by(*_ordering(sort)).values_list("pk", flat=True)
     keys = list(plain[start:stop] if stop is not None else plain[start:])
     ranks = _ranks_of(entries, keys) if ranked else {}
     return [(key, ranks.get(key)) for key in keys]
@@ -270,10 +265,12 @@ def _entries_of(*pages: list[tuple[int, int | None]]) -> list[list[BoardEntry]]:
     return read
 
 
-def _page_entries(entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None) -> list[BoardEntry]:
+def _page_entries(
+    entries: QuerySet[BoardEntry], *, sort: str, start: int, stop: int | None, ranked: bool = False
+) -> list[BoardEntry]:
     """The entries from `start` to `stop` in the order `sort`, with what their rows show:
     the page's keys, then only those rows with their joins and document parts."""
-    return _entries_of(_page_keys(entries, sort=sort, start=start, stop=stop))[0]
+    return _entries_of(_page_keys(entries, sort=sort, start=start, stop=stop, ranked=ranked))[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,14 +448,14 @@ def board_rows_iter(
     entries_ensure(benchmark=benchmark, hardware_class=hardware_class)
     applied = normalize_sort(sort)
     entries = board_entries(benchmark=benchmark, hardware_class=hardware_class, track=track, filters=filters)
-    for part in (
-        _with_rank(entries.filter(LISTED_ENTRIES)),
-        entries.filter(UNDER_FLOOR_ENTRIES),
-        entries.filter(WITHHELD_ENTRIES),
+    for part, ranked in (
+        (entries.filter(LISTED_ENTRIES), True),
+        (entries.filter(UNDER_FLOOR_ENTRIES), False),
+        (entries.filter(WITHHELD_ENTRIES), False),
     ):
         start = 0
         while True:
-            batch = _page_entries(part, sort=applied, start=start, stop=start + chunk)
+            batch = _page_entries(part, sort=applied, start=start, stop=start + chunk, ranked=ranked)
             yield from build_rows(batch, benchmark=benchmark, hardware_class=hardware_class, tracks=tracks)
             if len(batch) < chunk:
                 break
