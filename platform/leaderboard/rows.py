@@ -136,7 +136,8 @@ class BaselineRow:
 
 def row_queryset(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
     return (
-        entries.select_related("run__submission__owner", "run__hardware_class", "result__invalidation")
+        # Not the runs' hardware class: a board's is one, given to build_rows.
+        entries.select_related("run__submission__owner", "result__invalidation")
         # The documents are large (raw latencies): only the parts a row reads.
         .defer("result__document", "result__provenance")
         .annotate(
@@ -171,6 +172,8 @@ def build_rows(
     rows = []
     for entry in entries:
         run, result = entry.run, entry.result
+        assert run.hardware_class_id == hardware_class.pk, "an entry of another board"
+        run.hardware_class = hardware_class
         result.run = run  # what budgets and exports read of it, already here
         submission = run.submission
         figures = {(f.subject, f.name): f for f in result.figures.all()}
