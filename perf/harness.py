@@ -5,9 +5,12 @@
 Runs whole jobs (the reference model submitted as an identity method) through the real
 path: Docker sandbox, Unix socket, harness, interleaved rounds (perf/identity_jobs.py).
 Prints the null server's p50 (the harness's own overhead), the reference's p50 through
-Footprint, the same model timed in process after each job on the same CPU with the same
-thread count on the same kind of queries (see inprocess_p50_us), their ratio, and the
-coefficient of variation of the reference p50 over the repeated jobs.
+Footprint, the same model timed in process just before and just after each job on the same
+CPU with the same thread count on the same kind of queries (see inprocess_p50_us), their
+ratio (`fidelity_ratio`: the median over jobs of each job's p50 over its bracket, the
+geometric mean of its before and after), how far the machine moved during each job
+(`inprocess_drift_per_job`: after over before), and the coefficient of variation of the
+reference p50 over the repeated jobs.
 
 DIR is a benchmark folder (train.npz, test.npz, reference/model.pt); the default is the
 newest version of the demo benchmark that `manage.py seed_digits` wrote under var/.
@@ -16,6 +19,7 @@ newest version of the demo benchmark that `manage.py seed_digits` wrote under va
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -85,6 +89,12 @@ def inprocess_p50_us(model_path: Path, data: Path, cpus: set[int], threads: int,
         pin_current_process(previous)
 
 
+def bracket_us(before_us: float, after_us: float) -> float:
+    """The model's in-process figure for a job measured between two in-process timings: their
+    geometric mean (a drift of the machine's speed during the job, if steady, cancels)."""
+    return math.sqrt(before_us * after_us)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
@@ -92,27 +102,36 @@ def main() -> int:
     args = parser.parse_args()
     data = args.data or default_data_dir()
     cpus = parse_cpuset(args.cpuset)
-    jobs, inprocess, placement, walls = [], [], None, []
+    model = data / "reference" / "model.pt"
+    jobs, before, after, placement, walls = [], [], [], None, []
     with identity_jobs(runtime_image=args.runtime_image, data=data, cpuset=args.cpuset) as runner:
         for i in range(args.repeats):
+            # Just before and just after each job, not once for all: the machine's speed
+            # drifts (on a shared VM by tens of percent over seconds), so each job is
+            # compared with the model timed on either side of it (see bracket_us).
+            before.append(inprocess_p50_us(model, data, cpus, threads=1, seed=2 * i))
             started = time.monotonic()
             document = runner.run()
             walls.append(time.monotonic() - started)
             jobs.append(figures(document))
             placement = document["provenance"].get("placement")
-            # After each job, not once at the end: the machine's speed drifts (on a shared
-            # VM by tens of percent over seconds), and both figures should see the same.
-            inprocess.append(inprocess_p50_us(data / "reference" / "model.pt", data, cpus, threads=1, seed=i))
+            after.append(inprocess_p50_us(model, data, cpus, threads=1, seed=2 * i + 1))
 
     reference = [j[("reference", "latency_p50")] for j in jobs]
     null = [j[("null", "latency_p50")] for j in jobs]
-    own = [r["queries"] for r in inprocess]
-    fixed = [r["fixed_input"] for r in inprocess]
+    own = [bracket_us(b["queries"], a["queries"]) for b, a in zip(before, after, strict=True)]
+    fixed = [bracket_us(b["fixed_input"], a["fixed_input"]) for b, a in zip(before, after, strict=True)]
+    ratios = [r / o for r, o in zip(reference, own, strict=True)]
     result = {
         "null_p50_us": round(statistics.median(null), 2),
         "reference_inprocess_p50_us": round(statistics.median(own), 2),
         "reference_footprint_p50_us": round(statistics.median(reference), 2),
-        "fidelity_ratio": round(statistics.median(reference) / statistics.median(own), 4),
+        # Each job against its own bracket, then the median over jobs (as the speed-up is a
+        # median over paired blocks): a slow period then slows both sides of one ratio.
+        "fidelity_ratio": round(statistics.median(ratios), 4),
+        "fidelity_ratio_per_job": [round(v, 4) for v in ratios],
+        # How far the machine moved during each job: in-process after over before.
+        "inprocess_drift_per_job": [round(a["queries"] / b["queries"], 4) for b, a in zip(before, after, strict=True)],
         "cv_p50": round(statistics.pstdev(reference) / statistics.mean(reference), 4) if len(reference) > 1 else None,
         "repeats": args.repeats,
         "job_wall_s_median": round(statistics.median(walls), 2),
@@ -120,7 +139,7 @@ def main() -> int:
         "reference_inprocess_p50_us_per_job": [round(v, 2) for v in own],
         "null_p50_us_per_job": [round(v, 2) for v in null],
         "reference_inprocess_fixed_input_p50_us": round(statistics.median(fixed), 2),
-        "fidelity_ratio_fixed_input": round(statistics.median(reference) / statistics.median(fixed), 4),
+        "fidelity_ratio_fixed_input": round(statistics.median(r / f for r, f in zip(reference, fixed, strict=True)), 4),
         "reference_p90_us": round(statistics.median(j[("reference", "latency_p90")] for j in jobs), 2),
         "cpuset": args.cpuset,
         "placement": placement,
