@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "docker" / "footprint.env.sample"
@@ -95,3 +96,7 @@ def test_the_compose_file_is_valid_for_docker_compose_once_the_passwords_are_set
     # The URLs compose builds from them, so that `exec web python3 manage.py ...` has them too.
     assert "postgresql://footprint:postgres_password-value-1@postgres:5432/footprint" in result.stdout
     assert "amqp://footprint:rabbitmq_default_pass-value-1@rabbitmq:5672//" in result.stdout
+    # Every platform process keeps its database connection rather than opening one per request.
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in ("web", "worker"):
+        assert int(services[name]["environment"]["DATABASE_CONN_MAX_AGE"]) > 0, name
