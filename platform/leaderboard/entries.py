@@ -9,8 +9,9 @@ rewrites an entry: a result does not change once stored.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.costs import method_with_declared_search, search_cost_from
@@ -199,16 +200,21 @@ RECHECK_IDS = 1000
 def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> int:
     """Write the entries of the board's succeeded results that have none; how many were written.
 
-    Two small queries when none is missing (the newest entry, then the results since it).
-    Two readers may write the same entry at once: the second insert is ignored (the entry is
-    the same, read from the same rows).
+    One small query when none is missing: the results since the newest entry (less
+    RECHECK_IDS), the newest entry read inside it. Two readers may write the same entry at
+    once: the second insert is ignored (the entry is the same, read from the same rows).
     """
-    newest = BoardEntry.objects.filter(benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk).aggregate(
-        newest=Max("result_id")
-    )["newest"]
-    missing = _missing(benchmark=benchmark, hardware_class=hardware_class)
-    if newest is not None:
-        missing = missing.filter(pk__gt=newest - RECHECK_IDS)
+    newest = (
+        BoardEntry.objects.filter(benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk)
+        .order_by()
+        .values("benchmark_id")
+        .annotate(newest=Max("result_id"))
+        .values("newest")
+    )
+    # No entry yet: every result of the board.
+    missing = _missing(benchmark=benchmark, hardware_class=hardware_class).filter(
+        pk__gt=Coalesce(Subquery(newest), Value(0)) - RECHECK_IDS
+    )
     written = 0
     while True:
         batch = list(
@@ -253,3 +259,6 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
         written += len(entries)
         if len(batch) < BATCH:
             return written
+        # Every result of the batch has its entry now (written or a concurrent reader's); the
+        # next batch follows it, under the bound the first query read.
+        missing = missing.filter(pk__gt=batch[-1].pk)

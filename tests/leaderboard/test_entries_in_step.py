@@ -63,3 +63,17 @@ def test_an_invalidation_withholds_an_entry_already_written(add_entry, benchmark
     result_invalidate(result=run.result, by=owner, reason="labels in the image")
     board = leaderboard_rows(benchmark=benchmark, hardware_class=hardware_class)
     assert board.rows == [] and [row.name for row in board.withheld] == ["suspect"]
+
+
+def test_results_beyond_one_batch_all_get_their_entries(add_entry, benchmark, hardware_class, monkeypatch) -> None:
+    from leaderboard import entries
+
+    # Written in batches of two: each batch follows the one before, none is skipped.
+    monkeypatch.setattr(entries, "BATCH", 2)
+    for number in range(5):
+        add_entry(name=f"method {number}")
+    assert entries.entries_ensure(benchmark=benchmark, hardware_class=hardware_class) == 5
+    assert sorted(_names(benchmark, hardware_class)) == [f"method {number}" for number in range(5)]
+    # Read again: nothing is missing, nothing is written twice.
+    assert entries.entries_ensure(benchmark=benchmark, hardware_class=hardware_class) == 0
+    assert BoardEntry.objects.count() == 5
