@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -38,6 +39,10 @@ from identity_jobs import (
 )
 
 from runners.placement import parse_cpuset, pin_current_process
+
+# The paired comparison (paired_fidelity): blocks of this many distinct test inputs, each
+# timed once through Footprint and once in process, in a random order within the pair.
+PAIRED_BLOCKS, PAIRED_BLOCK_QUERIES = 40, 64
 from runners.stats import latency_percentile_us
 
 
@@ -89,6 +94,89 @@ def inprocess_p50_us(model_path: Path, data: Path, cpus: set[int], threads: int,
         pin_current_process(previous)
 
 
+def paired_fidelity(
+    runner, *, cpus: set[int], blocks: int = PAIRED_BLOCKS, block_queries: int = PAIRED_BLOCK_QUERIES, seed: int = 0
+) -> dict[str, float | int]:
+    """The reference served through Footprint against the same model in this process, in
+    alternating blocks of the same test inputs, so that the machine's drift hits both alike
+    (as the speed-up's blocks do): the median over block pairs of p50(served) / p50(in process).
+
+    Served: the job's own path for one server (its sandbox, socket folder, ServeClient and
+    placement: this process on a CPU outside the container's, which is frozen between its
+    blocks); in process: this process on the container's CPUs, one thread, each call timed.
+    """
+    import tempfile
+
+    import torch
+
+    from runners import harness, placement
+    from runners.files import remove_tree, unmount_below
+    from runners.result import ResultDocument
+    from runners.servers import REFERENCE, Server, Session
+    from runners.spec import parse_job
+    from runners.stage import stage
+    from runners.stats import paired_ratio
+
+    spec = parse_job(runner.spec())
+    work = Path(tempfile.mkdtemp(prefix="fidelity-", dir=runner.context))
+    harness_cpus, _ = placement.harness_cpus(cpus, os.sched_getaffinity(0))
+    previous = pin_current_process(harness_cpus)
+    try:
+        staged = stage(spec, runner.sandbox, work)
+        server = Server(REFERENCE, staged.runtime_image_id, ("footprint-serve",), staged.reference_dir)
+        rng = np.random.default_rng(seed)
+        x, warm = staged.test_x, [staged.warmup_x[i : i + 1] for i in range(len(staged.warmup_x))]
+        torch.set_num_threads(1)
+        model = torch.jit.load(str(staged.reference_dir / "model.pt"), map_location="cpu").eval()
+        served, own = [], []
+        with Session.start(spec, runner.sandbox, staged, server, tag="fidelity") as session:
+            client = session.connect(harness.RequestIds(rng))
+            started = time.monotonic()
+            while time.monotonic() - started < WARMUP_S:
+                harness.untimed(client, warm[:64], num_classes=spec.benchmark.task.num_classes)
+            with torch.inference_mode():
+                pin_current_process(cpus)
+                warm_until = time.monotonic() + WARMUP_S
+                while time.monotonic() < warm_until:
+                    for sample in warm[:64]:
+                        model(torch.from_numpy(sample))
+                for _ in range(blocks):
+                    block = [x[i : i + 1] for i in rng.choice(len(x), size=block_queries, replace=False)]
+                    for side in rng.permutation(2):
+                        if side == 0:
+                            pin_current_process(harness_cpus)
+                            session.thaw()
+                            harness.untimed(client, warm[:8], num_classes=spec.benchmark.task.num_classes)
+                            timed = harness.time_queries(client, block, num_classes=spec.benchmark.task.num_classes)
+                            session.freeze()
+                            served.append(timed.ns / 1000.0)
+                        else:
+                            pin_current_process(cpus)
+                            ns = np.empty(len(block), dtype=np.int64)
+                            clock = time.perf_counter_ns
+                            for k, sample in enumerate(block):
+                                tensor = torch.from_numpy(sample)
+                                t0 = clock()
+                                model(tensor)
+                                ns[k] = clock() - t0
+                            own.append(ns / 1000.0)
+            pin_current_process(harness_cpus)
+            session.thaw()
+            session.finish(ResultDocument(run_id=1, attempt=1))
+        ratio = paired_ratio(np.asarray(served), np.asarray(own))
+    finally:
+        pin_current_process(previous)
+        unmount_below(work)
+        remove_tree(work)
+    return {
+        "fidelity_ratio_paired": round(ratio, 4),
+        "paired_blocks": blocks,
+        "paired_block_queries": block_queries,
+        "reference_footprint_p50_us_paired": round(float(np.median(np.concatenate(served))), 2),
+        "reference_inprocess_p50_us_paired": round(float(np.median(np.concatenate(own))), 2),
+    }
+
+
 def bracket_us(before_us: float, after_us: float) -> float:
     """The model's in-process figure for a job measured between two in-process timings: their
     geometric mean (a drift of the machine's speed during the job, if steady, cancels)."""
@@ -98,6 +186,7 @@ def bracket_us(before_us: float, after_us: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--paired-blocks", type=int, default=PAIRED_BLOCKS)
     add_arguments(parser)
     args = parser.parse_args()
     data = args.data or default_data_dir()
@@ -116,6 +205,7 @@ def main() -> int:
             jobs.append(figures(document))
             placement = document["provenance"].get("placement")
             after.append(inprocess_p50_us(model, data, cpus, threads=1, seed=2 * i + 1))
+        paired = paired_fidelity(runner, cpus=cpus, blocks=args.paired_blocks)
 
     reference = [j[("reference", "latency_p50")] for j in jobs]
     null = [j[("null", "latency_p50")] for j in jobs]
@@ -130,6 +220,7 @@ def main() -> int:
         # median over paired blocks): a slow period then slows both sides of one ratio.
         "fidelity_ratio": round(statistics.median(ratios), 4),
         "fidelity_ratio_per_job": [round(v, 4) for v in ratios],
+        **paired,
         # How far the machine moved during each job: in-process after over before.
         "inprocess_drift_per_job": [round(a["queries"] / b["queries"], 4) for b, a in zip(before, after, strict=True)],
         "cv_p50": round(statistics.pstdev(reference) / statistics.mean(reference), 4) if len(reference) > 1 else None,

@@ -113,10 +113,14 @@ class IdentityJobs:
         )
         self.runs = 0
 
-    def run(self) -> dict:
+    def spec(self) -> dict:
+        """The next job's spec document."""
         self.runs += 1
+        return job_spec(self.image_id, self.data, self.runtime_image, self.cpuset, self.runs)
+
+    def run(self) -> dict:
         document = run_job(
-            job_spec(self.image_id, self.data, self.runtime_image, self.cpuset, self.runs),
+            self.spec(),
             sandbox=self.sandbox,
             report=lambda *_: None,
             work_root=self.context / "work",

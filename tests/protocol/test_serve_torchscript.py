@@ -55,6 +55,34 @@ def test_it_serves_a_torchscript_model_and_the_harness_scores_it(start_server, s
     assert server.wait() == 0
 
 
+class Cast(torch.nn.Module):
+    """PixelArgmax's scores in another dtype, or its class indices as int32."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.inner, self.kind = PixelArgmax([0, 1, 2, 3]), kind
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = self.inner(x)
+        if self.kind == "indices":
+            return scores.argmax(1).to(torch.int32)
+        return scores.to(torch.float64 if self.kind == "float64" else torch.float16)
+
+
+@pytest.mark.parametrize(("kind", "wire"), [("float64", np.float32), ("float16", np.float32), ("indices", np.int64)])
+def test_outputs_travel_as_float32_scores_or_int64_indices(start_server, short_dir, kind: str, wire) -> None:
+    model = save_scripted(Cast(kind), short_dir / "model.pt")
+    server = start_server(argv=[str(SERVE_TORCHSCRIPT)], env={"FOOTPRINT_MODEL": model})
+    client = server.connect(ready_timeout_s=60)
+    x = np.random.default_rng(4).random((6, 1, 2, 2), dtype=np.float32)
+    reply = client.predict(x)
+    assert reply.dtype == wire
+    pixel = x.reshape(6, -1).argmax(axis=1)
+    assert list(reply.argmax(axis=1) if reply.ndim == 2 else reply) == list(pixel)
+    client.shutdown()
+    assert server.wait() == 0
+
+
 def test_it_reports_a_model_that_does_not_return_one_tensor(start_server, short_dir) -> None:
     model = save_scripted(ReturnsATuple(), short_dir / "model.pt")
     server = start_server(argv=[str(SERVE_TORCHSCRIPT)], env={"FOOTPRINT_MODEL": model})
