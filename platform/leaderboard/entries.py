@@ -8,8 +8,10 @@ rewrites an entry: a result does not change once stored.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 
@@ -171,12 +173,17 @@ def entry_for(result: Result, *, method: object, gpus: int) -> BoardEntry:
     )
 
 
-def _missing(*, benchmark: Benchmark, hardware_class: HardwareClass) -> QuerySet[Result]:
+def _missing(*, benchmark: Benchmark, hardware_class: HardwareClass, after: Any) -> QuerySet[Result]:
+    """The board's succeeded results with an id above `after` (an expression) and no entry."""
     return Result.objects.filter(
         run__state=Run.SUCCEEDED,
         run__hardware_class=hardware_class,
         run__submission__benchmark=benchmark,
-        board_entry__isnull=True,
+        pk__gt=after,
+    ).exclude(
+        # The entries' side bounded too: PostgreSQL then reads the entries above `after`, not
+        # every entry of every board from the first (a merge join starts at the index's start).
+        Exists(BoardEntry.objects.filter(result_id=OuterRef("pk"), result_id__gt=after))
     )
 
 
@@ -204,31 +211,33 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
     RECHECK_IDS), the newest entry read inside it. Two readers may write the same entry at
     once: the second insert is ignored (the entry is the same, read from the same rows).
     """
+    # In index order, not MAX(...) GROUP BY: PostgreSQL then reads one index entry, not all.
     newest = (
         BoardEntry.objects.filter(benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk)
-        .order_by()
-        .values("benchmark_id")
-        .annotate(newest=Max("result_id"))
-        .values("newest")
+        .order_by("-result_id")
+        .values("result_id")[:1]
     )
     # No entry yet: every result of the board.
-    missing = _missing(benchmark=benchmark, hardware_class=hardware_class).filter(
-        pk__gt=Coalesce(Subquery(newest), Value(0)) - RECHECK_IDS
-    )
+    after = Coalesce(Subquery(newest), Value(0)) - RECHECK_IDS
+    missing = _missing(benchmark=benchmark, hardware_class=hardware_class, after=after)
     written = 0
     while True:
+        # Their keys first: when none is missing (nearly every read) that is all, and a query
+        # of keys is cheaper to build than one of the rows with their joins.
+        keys = list(missing.order_by("pk").values_list("pk", flat=True)[:BATCH])
+        if not keys:
+            return written
         batch = list(
-            missing.select_related("run__submission")
+            Result.objects.filter(pk__in=keys)
+            .select_related("run__submission")
             .defer("document", "provenance")
             .annotate(method_json=KeyTransform("method", "document"))
             .prefetch_related(
                 Prefetch("figures", queryset=Figure.objects.all()),
                 Prefetch("audits", queryset=Audit.objects.filter(verdict=Audit.Verdict.FAILED)),
             )
-            .order_by("pk")[:BATCH]
+            .order_by("pk")
         )
-        if not batch:
-            return written
         entries = [
             entry_for(
                 result,
@@ -257,8 +266,8 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
             BoardEntry.objects.bulk_create(entries, ignore_conflicts=True)
             _supersede(submission_ids={entry.submission_id for entry in entries}, hardware_class=hardware_class)
         written += len(entries)
-        if len(batch) < BATCH:
+        if len(keys) < BATCH:
             return written
         # Every result of the batch has its entry now (written or a concurrent reader's); the
         # next batch follows it, under the bound the first query read.
-        missing = missing.filter(pk__gt=batch[-1].pk)
+        missing = missing.filter(pk__gt=keys[-1])
