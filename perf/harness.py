@@ -39,11 +39,11 @@ from identity_jobs import (
 )
 
 from runners.placement import parse_cpuset, pin_current_process
+from runners.stats import latency_percentile_us
 
 # The paired comparison (paired_fidelity): blocks of this many distinct test inputs, each
 # timed once through Footprint and once in process, in a random order within the pair.
 PAIRED_BLOCKS, PAIRED_BLOCK_QUERIES = 40, 64
-from runners.stats import latency_percentile_us
 
 
 def inprocess_p50_us(model_path: Path, data: Path, cpus: set[int], threads: int, *, seed: int) -> dict[str, float]:
