@@ -26,7 +26,9 @@ cache (leaderboard.row_cells), which is what the first reader after a change get
 is a reader's paging through the filtered view: each page built, the board's counts,
 fronts and baseline kept from its first page. `<page>_queries` counts one request's
 queries; `<page>_queries_page_10` and `_page_200` count them at 10 and 200 rows a page,
-which must be equal.
+which must be equal. `host_pace_ms` is a fixed Python loop's time, taken between the views
+(and its range): the VM's pace moves by tens of percent, so compare runs taken at a similar
+pace, or the views of one run with each other.
 """
 
 from __future__ import annotations
@@ -360,6 +362,19 @@ def _queries(client, url: str) -> int:
     return len(captured)
 
 
+def _pace_ms() -> float:
+    """How fast the host runs Python right now: the best of five runs of a fixed loop (ms).
+
+    The VM's pace moves by tens of percent within seconds; these readings, taken between the
+    views' measurements, say which pace a run's figures were taken at (compare runs by them)."""
+    best = math.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        sum(i * i for i in range(50_000))
+        best = min(best, time.perf_counter() - start)
+    return best * 1000.0
+
+
 def _p95(times: list[float]) -> float:
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
@@ -399,7 +414,9 @@ def measure(ids: dict[str, int], *, requests: int) -> dict[str, float | int]:
         "result": f"/runs/{ids['detail_run']}/",
     }
     client = Client()
+    paces = []
     for name, url in pages.items():
+        paces.append(_pace_ms())
         times = _time(client, url, requests)
         figures[f"{name}_p95_ms"] = round(_p95(times), 1)
         figures[f"{name}_median_ms"] = round(statistics.median(times), 1)
@@ -433,6 +450,9 @@ def measure(ids: dict[str, int], *, requests: int) -> dict[str, float | int]:
     _clear_boards()
     figures["leaderboard_queries_page_200"] = _queries(client, f"{board}{separator}per_page=200")
     figures["leaderboard_bytes"] = len(client.get(board).content)
+    paces.append(_pace_ms())
+    figures["host_pace_ms"] = round(statistics.median(paces), 2)
+    figures["host_pace_ms_range"] = [round(min(paces), 2), round(max(paces), 2)]
     return figures
 
 
