@@ -46,6 +46,29 @@ from runners.stats import latency_percentile_us
 PAIRED_BLOCKS, PAIRED_BLOCK_QUERIES = 40, 64
 
 
+def _warm_up(model, warm: np.ndarray) -> None:
+    """Call `model` on batch-1 views of `warm` for WARMUP_QUERIES calls and WARMUP_S at least."""
+    import torch
+
+    clock, start, done = time.perf_counter_ns, time.perf_counter_ns(), 0
+    while done < WARMUP_QUERIES or clock() - start < WARMUP_S * 1e9:
+        model(torch.from_numpy(warm[done % len(warm) : done % len(warm) + 1]))
+        done += 1
+
+
+def _timed_calls_us(model, samples: list[np.ndarray]) -> np.ndarray:
+    """Each sample's call timed (us), torch.from_numpy included, as the runtime's server does it."""
+    import torch
+
+    clock = time.perf_counter_ns
+    ns = np.empty(len(samples), dtype=np.int64)
+    for k, sample in enumerate(samples):
+        t0 = clock()
+        model(torch.from_numpy(sample))
+        ns[k] = clock() - t0
+    return ns / 1000.0
+
+
 def inprocess_p50_us(model_path: Path, data: Path, cpus: set[int], threads: int, *, seed: int) -> dict[str, float]:
     """The model's own speed in this process, on the container's CPUs with its thread count.
 
@@ -70,20 +93,9 @@ def inprocess_p50_us(model_path: Path, data: Path, cpus: set[int], threads: int,
         model = torch.jit.load(str(model_path), map_location="cpu").eval()
         rng = np.random.default_rng(seed)
         order = np.concatenate([rng.permutation(len(x)) for _ in range(1 + MIN_QUERIES // len(x))])[:MIN_QUERIES]
-        clock = time.perf_counter_ns
         with torch.inference_mode():
-            start = clock()
-            done = 0
-            while done < WARMUP_QUERIES or clock() - start < WARMUP_S * 1e9:
-                model(torch.from_numpy(warm[done % len(warm) : done % len(warm) + 1]))
-                done += 1
-            timed = []
-            for i in order:
-                sample = x[i : i + 1]
-                t0 = clock()
-                model(torch.from_numpy(sample))
-                timed.append(clock() - t0)
-            sorted_us = np.sort(np.asarray(timed, dtype=np.float64) / 1000.0)
+            _warm_up(model, warm)
+            sorted_us = np.sort(_timed_calls_us(model, [x[i : i + 1] for i in order]))
             fixed = torch.from_numpy(x[:1])
             timer = benchmark.Timer(
                 stmt="model(sample)", globals={"model": model, "sample": fixed}, num_threads=threads
@@ -128,38 +140,28 @@ def paired_fidelity(
         x, warm = staged.test_x, [staged.warmup_x[i : i + 1] for i in range(len(staged.warmup_x))]
         torch.set_num_threads(1)
         model = torch.jit.load(str(staged.reference_dir / "model.pt"), map_location="cpu").eval()
+        num_classes = spec.benchmark.task.num_classes
         served, own = [], []
         with Session.start(spec, runner.sandbox, staged, server, tag="fidelity") as session:
             client = session.connect(harness.RequestIds(rng))
             started = time.monotonic()
             while time.monotonic() - started < WARMUP_S:
-                harness.untimed(client, warm[:64], num_classes=spec.benchmark.task.num_classes)
+                harness.untimed(client, warm[:64], num_classes=num_classes)
             with torch.inference_mode():
                 pin_current_process(cpus)
-                warm_until = time.monotonic() + WARMUP_S
-                while time.monotonic() < warm_until:
-                    for sample in warm[:64]:
-                        model(torch.from_numpy(sample))
+                _warm_up(model, staged.warmup_x)
                 for _ in range(blocks):
                     block = [x[i : i + 1] for i in rng.choice(len(x), size=block_queries, replace=False)]
                     for side in rng.permutation(2):
                         if side == 0:
                             pin_current_process(harness_cpus)
                             session.thaw()
-                            harness.untimed(client, warm[:8], num_classes=spec.benchmark.task.num_classes)
-                            timed = harness.time_queries(client, block, num_classes=spec.benchmark.task.num_classes)
+                            harness.untimed(client, warm[:8], num_classes=num_classes)
+                            served.append(harness.time_queries(client, block, num_classes=num_classes).ns / 1000.0)
                             session.freeze()
-                            served.append(timed.ns / 1000.0)
                         else:
                             pin_current_process(cpus)
-                            ns = np.empty(len(block), dtype=np.int64)
-                            clock = time.perf_counter_ns
-                            for k, sample in enumerate(block):
-                                tensor = torch.from_numpy(sample)
-                                t0 = clock()
-                                model(tensor)
-                                ns[k] = clock() - t0
-                            own.append(ns / 1000.0)
+                            own.append(_timed_calls_us(model, block))
             pin_current_process(harness_cpus)
             session.thaw()
             session.finish(ResultDocument(run_id=1, attempt=1))

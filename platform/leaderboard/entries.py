@@ -8,10 +8,9 @@ rewrites an entry: a result does not change once stored.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 
@@ -173,7 +172,7 @@ def entry_for(result: Result, *, method: object, gpus: int) -> BoardEntry:
     )
 
 
-def _missing(*, benchmark: Benchmark, hardware_class: HardwareClass, after: Any) -> QuerySet[Result]:
+def _missing(*, benchmark: Benchmark, hardware_class: HardwareClass, after: Combinable) -> QuerySet[Result]:
     """The board's succeeded results with an id above `after` (an expression) and no entry."""
     return Result.objects.filter(
         run__state=Run.SUCCEEDED,

@@ -76,7 +76,7 @@ def main() -> int:
             raise TypeError(f"the model returned {type(out).__name__}; it must return one tensor of scores")
         # Integer outputs are class indices already; scores travel as float32. A tensor that
         # has its wire type already is not converted: even a conversion to itself costs a
-        # dispatch, ~2.5 us a query after the model's compute (perf/harness.py).
+        # dispatch, ~2.5 us a query after the model's compute (docs/measurement.md).
         wire = torch.float32 if out.is_floating_point() else torch.int64
         if out.dtype is not wire:
             out = out.to(wire)
