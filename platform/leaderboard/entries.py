@@ -8,11 +8,9 @@ rewrites an entry: a result does not change once stored.
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import Combinable
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.fields.json import KeyTransform
-from django.db.models.functions import Coalesce
 
 from benchmarks.models import Benchmark, HardwareClass
 from budgets.costs import method_with_declared_search, search_cost_from
@@ -172,18 +170,36 @@ def entry_for(result: Result, *, method: object, gpus: int) -> BoardEntry:
     )
 
 
-def _missing(*, benchmark: Benchmark, hardware_class: HardwareClass, after: Combinable) -> QuerySet[Result]:
-    """The board's succeeded results with an id above `after` (an expression) and no entry."""
-    return Result.objects.filter(
-        run__state=Run.SUCCEEDED,
-        run__hardware_class=hardware_class,
-        run__submission__benchmark=benchmark,
-        pk__gt=after,
-    ).exclude(
-        # The entries' side bounded too: PostgreSQL then reads the entries above `after`, not
-        # every entry of every board from the first (a merge join starts at the index's start).
-        Exists(BoardEntry.objects.filter(result_id=OuterRef("pk"), result_id__gt=after))
-    )
+# The keys of a board's succeeded results without an entry, in id order, above a key: the
+# check on every read of a board. Written out rather than built by the ORM: building it took
+# longer (3 ms here) than PostgreSQL takes to plan and run it. Above the bound only: results
+# get their ids when stored, so one without an entry is among the newest (RECHECK_IDS); the
+# entries' side is bounded too, or PostgreSQL's anti-join reads every entry of every board
+# from the first (a merge join starts at the index's start).
+_BOUND_SQL = (
+    "COALESCE((SELECT result_id FROM leaderboard_boardentry"
+    " WHERE benchmark_id = %s AND hardware_class_id = %s ORDER BY result_id DESC LIMIT 1), 0) - %s"
+)
+_MISSING_KEYS_SQL = f"""
+    SELECT r.id FROM submissions_result r
+    JOIN submissions_run run ON run.id = r.run_id
+    JOIN submissions_submission s ON s.id = run.submission_id
+    WHERE run.state = %s AND run.hardware_class_id = %s AND s.benchmark_id = %s
+      AND r.id > %s AND r.id > ({_BOUND_SQL})
+      AND NOT EXISTS (
+          SELECT 1 FROM leaderboard_boardentry e WHERE e.result_id = r.id AND e.result_id > ({_BOUND_SQL})
+      )
+    ORDER BY r.id LIMIT %s
+"""
+
+
+def _missing_keys(*, benchmark: Benchmark, hardware_class: HardwareClass, above: int) -> list[int]:
+    """Up to BATCH keys of the board's succeeded results above `above` that have no entry."""
+    bound = [benchmark.pk, hardware_class.pk, RECHECK_IDS]
+    params = [Run.SUCCEEDED, hardware_class.pk, benchmark.pk, above, *bound, *bound, BATCH]
+    with connection.cursor() as cursor:
+        cursor.execute(_MISSING_KEYS_SQL, params)
+        return [key for (key,) in cursor.fetchall()]
 
 
 def _supersede(*, submission_ids: set[int], hardware_class: HardwareClass) -> None:
@@ -206,24 +222,13 @@ RECHECK_IDS = 1000
 def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> int:
     """Write the entries of the board's succeeded results that have none; how many were written.
 
-    One small query when none is missing: the results since the newest entry (less
-    RECHECK_IDS), the newest entry read inside it. Two readers may write the same entry at
-    once: the second insert is ignored (the entry is the same, read from the same rows).
+    One small query when none is missing (_MISSING_KEYS_SQL): the results since the newest
+    entry, less RECHECK_IDS. Two readers may write the same entry at once: the second insert
+    is ignored (the entry is the same, read from the same rows).
     """
-    # In index order, not MAX(...) GROUP BY: PostgreSQL then reads one index entry, not all.
-    newest = (
-        BoardEntry.objects.filter(benchmark_id=benchmark.pk, hardware_class_id=hardware_class.pk)
-        .order_by("-result_id")
-        .values("result_id")[:1]
-    )
-    # No entry yet: every result of the board.
-    after = Coalesce(Subquery(newest), Value(0)) - RECHECK_IDS
-    missing = _missing(benchmark=benchmark, hardware_class=hardware_class, after=after)
-    written = 0
+    written, above = 0, 0
     while True:
-        # Their keys first: when none is missing (nearly every read) that is all, and a query
-        # of keys is cheaper to build than one of the rows with their joins.
-        keys = list(missing.order_by("pk").values_list("pk", flat=True)[:BATCH])
+        keys = _missing_keys(benchmark=benchmark, hardware_class=hardware_class, above=above)
         if not keys:
             return written
         batch = list(
@@ -267,6 +272,6 @@ def entries_ensure(*, benchmark: Benchmark, hardware_class: HardwareClass) -> in
         written += len(entries)
         if len(keys) < BATCH:
             return written
-        # Every result of the batch has its entry now (written or a concurrent reader's); the
-        # next batch follows it, under the bound the first query read.
-        missing = missing.filter(pk__gt=keys[-1])
+        # Every result of the batch has its entry now (written or a concurrent reader's): the
+        # next batch follows it.
+        above = keys[-1]
