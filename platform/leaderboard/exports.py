@@ -170,7 +170,7 @@ def _entry(row: LeaderboardRow, *, grid_intensity: float | None) -> dict[str, An
         entry.update(track=None, declared=False, search_cost=None, co2e=None, energy_break_even=None)
         return entry
     co2e = co2e_for(cost=cost, grid_intensity_g_per_kwh=grid_intensity)
-    break_even = break_even_for(cost=cost, figures=row.run.result.figures.all())
+    break_even = break_even_for(cost=cost, figures=row.figures)
     exported = budget_export(cost=cost, track=budget.track, co2e=co2e, break_even=break_even)
     entry.update(
         track=exported["track"],

@@ -7,6 +7,7 @@ not measured (estimated or declared) is listed without a rank.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import models
@@ -58,11 +59,15 @@ def result_invalidation(result: Result) -> ResultInvalidation | None:
 
 
 def result_standing(
-    *, result: Result, speedup_measured: bool, accuracy_floor_fraction: float | None = None
+    *,
+    result: Result,
+    speedup_measured: bool,
+    accuracy_floor_fraction: float | None = None,
+    audits: Sequence[Audit] | None = None,
 ) -> ResultStanding:
-    """The standing of a stored result. Reads `result.audits` and `result.invalidation`
-    (prefetch and select them for many results)."""
-    failed = tuple(failed_audits(result.audits.all()))
+    """The standing of a stored result. Reads `result.invalidation` (select it for many
+    results) and `audits`, or else `result.audits` (prefetch them for many results)."""
+    failed = tuple(failed_audits(result.audits.all() if audits is None else audits))
     invalidation = result_invalidation(result)
     if invalidation is not None:
         standing = Standing.INVALIDATED
