@@ -147,12 +147,30 @@ class BaselineRow:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+# The columns a row reads of the instances behind an entry, besides the entry's own: not a
+# run's logs nor a submission's description (kilobytes a row, read and digested for nothing).
+# The relations are columns too: select_related follows them.
+ROW_READS_COLUMNS = (
+    "run__submission",
+    "run__hardware_class",
+    "run__submission__owner",
+    "run__submission__name",
+    "run__submission__division",
+    "run__submission__declared_search",
+    "run__submission__owner__username",
+    "result__run",
+    "result__meets_accuracy_floor",
+    "result__flags",
+    "result__invalidation",
+)
+
+
 def row_queryset(entries: QuerySet[BoardEntry]) -> QuerySet[BoardEntry]:
     return (
         # Not the runs' hardware class: a board's is one, given to build_rows.
         entries.select_related("run__submission__owner", "result__invalidation")
-        # The documents are large (raw latencies): only the parts a row reads.
-        .defer("result__document", "result__provenance")
+        # Of the documents (large: raw latencies) only the parts a row reads.
+        .only(*(f.name for f in BoardEntry._meta.concrete_fields), *ROW_READS_COLUMNS)
         .annotate(
             method_json=KeyTransform("method", "result__document"),
             flag_thresholds=KeyTransform("flag_thresholds", "result__provenance"),
