@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import pickle
 from typing import Any
 
@@ -37,33 +38,32 @@ TEMPLATE = "leaderboard/_row_cells.html"
 CACHE_SECONDS = 24 * 3600
 
 
-_PLAIN = (str, int, float, bool, type(None))
+def _columns(instance: Model) -> tuple[tuple, tuple[tuple[str, Any], ...]]:
+    """A model instance as its loaded columns and annotations, not its relations: Django's
+    own state (relations, prefetches) is under names that start with _."""
+    return (instance._meta.label, tuple(item for item in instance.__dict__.items() if item[0][0] != "_"))
 
 
-def _shown(value: Any) -> Any:
-    """`value` as plain data: model instances as their loaded columns (not their relations),
-    dataclasses as their fields, containers as tuples."""
-    if isinstance(value, _PLAIN):
-        return value
-    if isinstance(value, Model):
-        # Loaded columns and annotations; Django's own state (relations, prefetches) starts with _.
-        return (value._meta.label, tuple(item for item in value.__dict__.items() if item[0][0] != "_"))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__qualname__, tuple(_shown(item) for item in value.__dict__.values()))
-    if isinstance(value, dict):
-        return ("dict", tuple((key, _shown(item)) for key, item in value.items()))
-    if isinstance(value, list | tuple | set | frozenset):
-        return tuple(_shown(item) for item in value)
-    return value
+class _ContentPickler(pickle.Pickler):
+    """Pickles what a row shows: model instances as their columns (_columns), everything
+    else (dataclasses, lists, dicts, enums, dates) as pickle does. Equal bytes decode to
+    equal content, so equal digests mean equal cells; the converse need not hold (a value
+    met twice is written the second time as a reference), which only costs a rendering."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, Model):
+            return tuple, (_columns(obj),)
+        return NotImplemented
 
 
 def row_digest(row: LeaderboardRow, hardware_class: HardwareClass) -> str:
     """What the cells of `row` are rendered from, as a digest: equal digests, equal cells."""
     shown = dataclasses.replace(row, rank=None, sort_caption="")
-    content = pickle.dumps(
-        (TEMPLATE, get_script_prefix(), _shown(shown), _shown(hardware_class)), protocol=pickle.HIGHEST_PROTOCOL
+    content = io.BytesIO()
+    _ContentPickler(content, protocol=pickle.HIGHEST_PROTOCOL).dump(
+        (TEMPLATE, get_script_prefix(), shown, hardware_class)
     )
-    return hashlib.blake2b(content, digest_size=20).hexdigest()
+    return hashlib.blake2b(content.getbuffer(), digest_size=20).hexdigest()
 
 
 def row_cells(row: LeaderboardRow, hardware_class: HardwareClass) -> SafeString:
