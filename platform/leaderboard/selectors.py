@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, When, Window
 from django.db.models.expressions import OrderBy
@@ -35,7 +37,16 @@ from budgets.tracks import LIMIT_RELATIVE_TOLERANCE
 from leaderboard.entries import ENERGY_MISSING, SMALLER_NOT_FASTER, entries_ensure, pivot
 from leaderboard.fronts import FrontPoint, front_keys_both, front_points_of
 from leaderboard.models import BoardEntry
-from leaderboard.rows import BaselineRow, LeaderboardRow, build_rows, captions, row_queryset
+from leaderboard.rows import (
+    STORED_CACHE_ALIAS,
+    STORED_CACHE_SECONDS,
+    BaselineRow,
+    LeaderboardRow,
+    build_rows,
+    captions,
+    row_queryset,
+    stored_key,
+)
 from leaderboard.sorting import DEFAULT_SORT, LABEL_GROUPED_SORTS, SORT_KEYS
 from leaderboard.stamp import cached_under_stamp
 from submissions.models import Figure
@@ -286,7 +297,7 @@ class BoardAggregates:
     counts: dict[str, int]
     latency_front: list[int]
     energy_front: list[int]
-    baseline_result_id: int | None
+    baseline_result: tuple[int, datetime] | None  # (id, stored at)
 
 
 def _aggregates(
@@ -309,7 +320,7 @@ def _aggregates(
             },
             latency_front=latency,
             energy_front=energy,
-            baseline_result_id=_baseline_result_id(benchmark=benchmark, hardware_class=hardware_class),
+            baseline_result=_baseline_result(benchmark=benchmark, hardware_class=hardware_class),
         )
         return aggregates, True
 
@@ -318,30 +329,36 @@ def _aggregates(
     return cached_under_stamp(parts, build)
 
 
-def _baseline_result_id(*, benchmark: Benchmark, hardware_class: HardwareClass) -> int | None:
+def _baseline_result(*, benchmark: Benchmark, hardware_class: HardwareClass) -> tuple[int, datetime] | None:
     """The board's newest result whose job is not suspect (a withheld result's reference is
-    no baseline either)."""
+    no baseline either): its id and when it was stored."""
     return (
         board_entries(benchmark=benchmark, hardware_class=hardware_class)
         .filter(invalidated=False, failed_audits=0)
         .order_by("-finished_at", "-run_id")
-        .values_list("result_id", flat=True)
+        .values_list("result_id", "result__created")
         .first()
     )
 
 
-def _baseline(*, benchmark: Benchmark, result_id: int | None) -> BaselineRow | None:
-    """The reference measured in the job of `result_id`, as the board's baseline row."""
-    if result_id is None:
+def _baseline(*, benchmark: Benchmark, result: tuple[int, datetime] | None) -> BaselineRow | None:
+    """The reference measured in the job of `result` (id, stored at), as the board's
+    baseline row; kept between builds (nothing it is read from changes once stored)."""
+    if result is None:
         return None
-    newest = BoardEntry.objects.select_related("run").get(pk=result_id)
-    run = newest.run
-    baseline = BaselineRow(run=run, finished_at=run.finished_at, stored_accuracy=benchmark.reference_accuracy)
-    figures = {(f.subject, f.name): f for f in Figure.objects.filter(result_id=result_id)}
-    values, labels = pivot(figures, Figure.Subject.REFERENCE, BASELINE_FIGURES)
-    for attribute, value in values.items():
-        setattr(baseline, attribute, value)
-    baseline.labels = labels
+    result_id, stored_at = result
+    cache = caches[STORED_CACHE_ALIAS]
+    key = f"{stored_key('baseline', result_id, stored_at)}:{benchmark.reference_accuracy!r}"
+    baseline = cache.get(key)
+    if baseline is None:
+        run = BoardEntry.objects.select_related("run").get(pk=result_id).run
+        baseline = BaselineRow(run=run, finished_at=run.finished_at, stored_accuracy=benchmark.reference_accuracy)
+        figures = {(f.subject, f.name): f for f in Figure.objects.filter(result_id=result_id)}
+        values, labels = pivot(figures, Figure.Subject.REFERENCE, BASELINE_FIGURES)
+        for attribute, value in values.items():
+            setattr(baseline, attribute, value)
+        baseline.labels = labels
+        cache.set(key, baseline, STORED_CACHE_SECONDS)
     return baseline
 
 
@@ -415,7 +432,7 @@ def leaderboard_rows(
         rows=rows,
         under_floor=under_rows,
         withheld=withheld_rows,
-        baseline=_baseline(benchmark=benchmark, result_id=aggregates.baseline_result_id),
+        baseline=_baseline(benchmark=benchmark, result=aggregates.baseline_result),
         page=page,
         page_size=page_size,
         rows_total=counts["listed"],
