@@ -98,9 +98,9 @@ def test_the_walk_through_the_index_finds_the_fronts_the_window_finds(add_entry,
     views = [(listed, "latency_p50_us")] + [
         (listed.filter(energy_group=group), "energy_per_inference_mj") for group in (0, 1)
     ]
-    for entries, cost in views:
+    # All three walked in one statement, as a board does.
+    for (entries, cost), walk in zip(views, fronts._front_walks(views), strict=True):
         window = fronts._front_window(entries, cost)
-        walk = fronts._front_walk(entries, cost)
         assert len(window) >= 2
         # Entries tied on both cost and accuracy are one point; which of them stands for it is arbitrary.
         assert [point[1:] for point in walk] == [point[1:] for point in window]
