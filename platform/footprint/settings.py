@@ -292,7 +292,8 @@ else:
 # "boards": rendered leaderboard pages under the board stamp (leaderboard.stamp), in each
 # process's memory: the stamp, read from the database, keeps every process's copy current.
 # "board_rows": the rendered cells of board rows under a digest of their content
-# (leaderboard.row_cells), which a change to a board mostly leaves as they were.
+# (leaderboard.row_cells), which a change to a board mostly leaves as they were, and what
+# never changes once a result is stored (leaderboard.rows.result_parts).
 CACHES = {
     "default": _cache,
     "boards": {
@@ -303,7 +304,7 @@ CACHES = {
     "board_rows": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "footprint-board-rows",
-        "OPTIONS": {"MAX_ENTRIES": env_int("FOOTPRINT_BOARD_ROW_CACHE_ENTRIES", 4096, minimum=1)},
+        "OPTIONS": {"MAX_ENTRIES": env_int("FOOTPRINT_BOARD_ROW_CACHE_ENTRIES", 8192, minimum=1)},
     },
 }
 
