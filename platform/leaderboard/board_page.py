@@ -102,8 +102,11 @@ def _render(
             "json_url": reverse("leaderboard-json", args=[benchmark.slug, hardware_class.name]) + query.export,
             "benchmark": benchmark,
             "hardware_class": hardware_class,
-            "headers": column_headers(query=query),
-            "rank_sort": rank_link(query=query),
+            # The header row of the board's three tables, rendered once for the three.
+            "header_row": render_to_string(
+                "leaderboard/_header.html",
+                {"headers": column_headers(query=query), "rank_sort": rank_link(query=query)},
+            ),
             "pages": pages(board=board, query=query),
             "chart": chart_points(tracked=tracked),
             "pending_runs": pending,
