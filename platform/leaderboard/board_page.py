@@ -22,11 +22,14 @@ from leaderboard.presenters import (
     rank_link,
     track_tabs,
 )
+from leaderboard.row_cells import rendered_once
 from leaderboard.rows import untie
 from leaderboard.selectors import LeaderboardBoard, UnknownTrack, track_limits_text
 from leaderboard.stamp import cached_under_stamp
 from leaderboard.views_query import board_of
 from submissions.selectors import pending_runs
+
+FRONTS_TABLE = "leaderboard/_fronts_table.html"
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,12 @@ def _render(
             ),
             "pages": pages(board=board, query=query),
             "chart": chart_points(tracked=tracked),
+            # The whole board's fronts: the same on every page of a view, and mostly after a change.
+            "fronts_table": rendered_once(
+                FRONTS_TABLE,
+                {"latency_front": board.latency_front, "energy_front": board.energy_front},
+                shown=(board.latency_front, board.energy_front),
+            ),
             "pending_runs": pending,
         },
         request=request,

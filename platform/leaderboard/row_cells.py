@@ -57,24 +57,38 @@ class _ContentPickler(pickle.Pickler):
         return NotImplemented
 
 
+def content_digest(template: str, shown: Any) -> str:
+    """A digest of `template` rendered from `shown` under this request's URL prefix: equal
+    digests, equal markup."""
+    content = io.BytesIO()
+    _ContentPickler(content, protocol=pickle.HIGHEST_PROTOCOL).dump((template, get_script_prefix(), shown))
+    return hashlib.blake2b(content.getbuffer(), digest_size=20).hexdigest()
+
+
+def rendered_once(template: str, context: dict[str, Any], *, shown: Any) -> SafeString:
+    """`template` rendered with `context`, from the cache when it was rendered before from
+    the same `shown` (everything the template reads of `context`, as plain content)."""
+    key = f"board-markup:{content_digest(template, shown)}"
+    cache = caches[CACHE_ALIAS]
+    markup = cache.get(key)
+    if markup is None:
+        markup = str(render_to_string(template, context))
+        cache.set(key, markup, CACHE_SECONDS)
+    # Markup the template rendered (and escaped) itself, kept as a plain string.
+    return mark_safe(markup)
+
+
+def _row_shown(row: LeaderboardRow, hardware_class: HardwareClass) -> tuple[LeaderboardRow, HardwareClass]:
+    return dataclasses.replace(row, rank=None, sort_caption=""), hardware_class
+
+
 def row_digest(row: LeaderboardRow, hardware_class: HardwareClass) -> str:
     """What the cells of `row` are rendered from, as a digest: equal digests, equal cells."""
-    shown = dataclasses.replace(row, rank=None, sort_caption="")
-    content = io.BytesIO()
-    _ContentPickler(content, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        (TEMPLATE, get_script_prefix(), shown, hardware_class)
-    )
-    return hashlib.blake2b(content.getbuffer(), digest_size=20).hexdigest()
+    return content_digest(TEMPLATE, _row_shown(row, hardware_class))
 
 
 def row_cells(row: LeaderboardRow, hardware_class: HardwareClass) -> SafeString:
     """The rendered cells of `row` after its rank cell, from the cache when a row with the
     same content was rendered before."""
-    key = f"board-row:{row_digest(row, hardware_class)}"
-    cache = caches[CACHE_ALIAS]
-    cells = cache.get(key)
-    if cells is None:
-        cells = str(render_to_string(TEMPLATE, {"row": row, "hardware_class": hardware_class}))
-        cache.set(key, cells, CACHE_SECONDS)
-    # Markup this template rendered (and escaped) itself, kept as a plain string.
-    return mark_safe(cells)
+    context = {"row": row, "hardware_class": hardware_class}
+    return rendered_once(TEMPLATE, context, shown=_row_shown(row, hardware_class))

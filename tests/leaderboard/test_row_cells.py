@@ -136,3 +136,34 @@ def test_the_digest_covers_what_a_row_shows_and_not_its_rank(add_entry, benchmar
     # Its search cost is read against the hardware class (device-hours in its devices).
     hardware_class.cores += 1
     assert row_cells.row_digest(row, hardware_class) != digest
+
+
+def test_the_fronts_table_is_rendered_again_only_when_the_fronts_change(add_entry, benchmark, hardware_class) -> None:
+    from leaderboard.board_page import FRONTS_TABLE
+
+    rendered: list[dict[str, Any]] = []
+
+    def record(sender: Any, template: Any, context: Any, **_: Any) -> None:
+        if template.name == FRONTS_TABLE:
+            rendered.append(context.flatten())
+
+    signals.template_rendered.connect(record)
+    try:
+        runs = [
+            add_entry(name=f"entry {number}", speedup=1.5 + number, accuracy=0.99 - 0.002 * number)
+            for number in range(3)
+        ]
+        _page(benchmark, hardware_class)
+        assert [point.name for point in rendered[-1]["latency_front"]] == ["entry 2", "entry 1", "entry 0"]
+        # Another page of the view, and a change the fronts do not show: the table is kept.
+        _page(benchmark, hardware_class, "?per_page=1&page=2")
+        Submission.objects.filter(pk=runs[0].submission.pk).update(division="open")
+        _page(benchmark, hardware_class)
+        assert len(rendered) == 1
+        # A renamed entry on the front: its table is rendered again, with the new name.
+        Submission.objects.filter(pk=runs[2].submission.pk).update(name="renamed entry")
+        page = _page(benchmark, hardware_class)
+        assert len(rendered) == 2 and [point.name for point in rendered[-1]["latency_front"]][0] == "renamed entry"
+        assert page.count('data-front="latency"') == 3
+    finally:
+        signals.template_rendered.disconnect(record)
