@@ -281,10 +281,13 @@ class ServeClient:
                     f"the shared page's reply slot changed (id {slot[0]}, length {slot[1]}) after the last reply "
                     f"was read and before request {request_id} was sent: a reply cannot exist before its request",
                 )
-            if self._late_wakes:
-                self._drop_late_wakes()
-        if not self._reader.buffered_bytes and not self._poll(0):
-            return
+        # A late wake frame may arrive at any moment, also while this looks: each one that is
+        # the next frame is dropped, and the socket looked at again.
+        while self._reader.buffered_bytes or self._poll(0):
+            if not self._drop_late_wake():
+                self._fail_not_quiet(request_id)
+
+    def _fail_not_quiet(self, request_id: int) -> NoReturn:
         waiting = self._reader.buffered_bytes
         try:
             waiting += len(self._sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT))
@@ -366,17 +369,20 @@ class ServeClient:
             self._late_wakes.append(reply_id)
         return payload
 
-    def _drop_late_wakes(self) -> None:
-        """Take the wake frames of replies already read from the page off the socket."""
-        while self._late_wakes:
-            header = self._reader.peek_header()
-            if header is None:
-                return
-            size, frame_type, frame_id = header
-            if frame_type != sdk.WAKE or size or frame_id not in self._late_wakes:
-                return  # anything else is for ensure_quiet to judge
-            self._reader.recv_frame()
-            self._late_wakes.remove(frame_id)
+    def _drop_late_wake(self) -> bool:
+        """Take the next frame off the socket if it is the wake frame of a reply already read
+        from the page; False (nothing taken) for anything else, which ensure_quiet judges."""
+        if not self._late_wakes:
+            return False
+        header = self._reader.peek_header()
+        if header is None:
+            return False
+        size, frame_type, frame_id = header
+        if frame_type != sdk.WAKE or size or frame_id not in self._late_wakes:
+            return False
+        self._reader.recv_frame()
+        self._late_wakes.remove(frame_id)
+        return True
 
     def _send(self, frame_type: int, request_id: int, payload: bytes = b"") -> None:
         try:

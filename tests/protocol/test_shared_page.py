@@ -160,6 +160,16 @@ def test_replies_slower_than_the_polling_window_wake_the_harness(start_server) -
     client.shutdown()
 
 
+def test_wake_frames_that_race_the_next_request_are_not_taken_for_replies_ahead(start_server) -> None:
+    # Replies of 1 to 2 ms: read from the page while the harness still polls, each followed
+    # by its wake frame, which may land while the harness checks that the socket is quiet.
+    client = connect(start_server(script=SLEEPY_SERVER))
+    x = [np.array([[1 + (k % 8) / 8, 0, 5, 1]], np.float32) for k in range(300)]
+    timed = time_queries(client, x, num_classes=4)
+    assert timed.predictions[:, 0].tolist() == [2] * 300
+    client.shutdown()
+
+
 def test_a_request_the_server_never_answers_times_out_as_on_the_socket(start_server) -> None:
     client = connect(start_server(script=SLEEPY_SERVER), request_timeout_s=0.3)
     started = time.monotonic()
