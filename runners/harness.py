@@ -37,7 +37,7 @@ READY_MAX_BYTES = 64 * 1024
 # dtype string, ndim and up to eight uint32 dimensions: an array's header, generously.
 _ARRAY_HEADER_MAX_BYTES = 64
 _IDS_AT_ONCE = 4096
-# The shared page of a server holds at most this much (docs/measurement.md, "Placement").
+# The shared page of a server holds at most this much (docs/submission-contract.md).
 PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
