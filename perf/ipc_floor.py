@@ -9,11 +9,14 @@ Three round trips between two processes pinned to two CPUs, each p50 over `--que
   busy-polling (`poll(0)`, no yield), no framing, no arrays;
 - `sdk_p50_us`: the serve protocol without Docker: the null server's code path
   (footprint_sdk.serve in a child process) against the harness's client (ServeClient,
-  time_queries) over a Unix socket in a temporary folder;
+  time_queries), through the shared-memory channel as a job takes it (the page of a
+  digits job; `channel` says which one was used);
+- `sdk_socket_p50_us`: the same with requests and replies on the Unix socket (a server
+  that does not take the channel);
 - the same through the sandbox is perf/harness.py's `null_p50_us`.
 
-`sdk_p50_us - socket_p50_us` is what the protocol's framing and arrays cost on both sides;
-`null_p50_us - sdk_p50_us` what the container adds (its cgroup, the bind-mounted socket).
+`sdk_socket_p50_us - socket_p50_us` is what the protocol's framing and arrays cost on both
+sides; `null_p50_us - sdk_p50_us` what the container adds (its cgroup, the bind mounts).
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "runners")]
 
-from runners.harness import ServeClient, time_queries  # noqa: E402
+from runners.harness import ServeClient, page_size_for, time_queries  # noqa: E402
+from runners.placement import REPLY_SPIN_NS  # noqa: E402
+
+# The page of a digits job (its input, accuracy batch and classes).
+DIGITS_PAGE = page_size_for((1, 8, 8), "float32", batch_size=64, num_classes=10)
 
 
 def _p50_us(ns: list[int] | np.ndarray) -> float:
@@ -85,7 +92,8 @@ footprint_sdk.serve(lambda batch: reply, socket_path=%r, info="ipc-floor")
 """
 
 
-def sdk_floor(queries: int, client_cpu: int, server_cpu: int) -> float:
+def sdk_floor(queries: int, client_cpu: int, server_cpu: int, *, channel: bool) -> tuple[float, str]:
+    """The null server's p50 without Docker, and the channel its requests took."""
     import subprocess
 
     with tempfile.TemporaryDirectory(prefix="footprint-ipc-") as folder:
@@ -94,10 +102,17 @@ def sdk_floor(queries: int, client_cpu: int, server_cpu: int) -> float:
         server = subprocess.Popen([sys.executable, "-c", code], env={"PATH": os.environ.get("PATH", "/usr/bin")})
         try:
             os.sched_setaffinity(0, {client_cpu})
-            client = ServeClient.connect(path, ready_timeout_s=30.0, is_alive=lambda: server.poll() is None)
+            client = ServeClient.connect(
+                path,
+                ready_timeout_s=30.0,
+                is_alive=lambda: server.poll() is None,
+                reply_spin_ns=REPLY_SPIN_NS if client_cpu != server_cpu else 0,
+                page=DIGITS_PAGE if channel else None,
+            )
             with client:
-                inputs = [np.zeros((1, 64), dtype=np.float32) for _ in range(queries // 10 + queries)]
+                inputs = [np.zeros((1, 1, 8, 8), dtype=np.float32) for _ in range(queries // 10 + queries)]
                 timed = time_queries(client, inputs, num_classes=10)
+                used = client.channel
                 client.shutdown()
         finally:
             try:
@@ -105,7 +120,7 @@ def sdk_floor(queries: int, client_cpu: int, server_cpu: int) -> float:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-    return _p50_us(timed.ns[queries // 10 :])
+    return _p50_us(timed.ns[queries // 10 :]), used
 
 
 def main() -> None:
@@ -115,12 +130,15 @@ def main() -> None:
     parser.add_argument("--client-cpu", type=int, default=0)
     parser.add_argument("--server-cpu", type=int, default=1)
     args = parser.parse_args()
+    sdk_p50_us, channel = sdk_floor(args.queries, args.client_cpu, args.server_cpu, channel=True)
     figures = {
         "queries": args.queries,
         "socket_p50_us": socket_floor(args.queries, args.client_cpu, args.server_cpu),
-        "sdk_p50_us": sdk_floor(args.queries, args.client_cpu, args.server_cpu),
+        "sdk_p50_us": sdk_p50_us,
+        "channel": channel,
+        "sdk_socket_p50_us": sdk_floor(args.queries, args.client_cpu, args.server_cpu, channel=False)[0],
     }
-    figures["framing_us"] = round(figures["sdk_p50_us"] - figures["socket_p50_us"], 2)
+    figures["framing_us"] = round(figures["sdk_socket_p50_us"] - figures["socket_p50_us"], 2)
     if args.json:
         print(json.dumps(figures))
     else:

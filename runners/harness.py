@@ -15,11 +15,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import platform
 import secrets
 import socket
 import stat
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
@@ -35,6 +37,8 @@ READY_MAX_BYTES = 64 * 1024
 # dtype string, ndim and up to eight uint32 dimensions: an array's header, generously.
 _ARRAY_HEADER_MAX_BYTES = 64
 _IDS_AT_ONCE = 4096
+# The shared page of a server holds at most this much (docs/submission-contract.md).
+PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class HarnessError(Exception):
@@ -53,6 +57,28 @@ def reply_limit_bytes(batch_size: int, num_classes: int) -> int:
     """The largest reply payload a batch can need: float64 scores [B, num_classes] with their
     header (an error frame's text may be up to MAX_ERROR_TEXT_BYTES)."""
     return max(_ARRAY_HEADER_MAX_BYTES + 8 * batch_size * max(1, num_classes), sdk.MAX_ERROR_TEXT_BYTES)
+
+
+@dataclass(frozen=True)
+class PageSize:
+    """The slots of a shared page: the largest request and the largest reply it carries."""
+
+    request_bytes: int
+    reply_bytes: int
+
+
+def page_size_for(
+    input_shape: Sequence[int], input_dtype: str, *, batch_size: int, num_classes: int
+) -> PageSize | None:
+    """A page for requests of up to `batch_size` inputs and their replies, or of one input
+    when that would exceed PAGE_MAX_BYTES; None when one does not fit either. Larger
+    requests travel on the socket."""
+    sample_bytes = int(np.prod(input_shape, dtype=np.int64)) * np.dtype(input_dtype).itemsize
+    for batch in (max(batch_size, 1), 1):
+        size = PageSize(_ARRAY_HEADER_MAX_BYTES + batch * sample_bytes, reply_limit_bytes(batch, num_classes))
+        if size.request_bytes + size.reply_bytes <= PAGE_MAX_BYTES:
+            return size
+    return None
 
 
 class RequestIds:
@@ -102,7 +128,12 @@ def _open_socket_inode(folder_fd: int, name: str, expected_uid: int | None) -> i
 
 
 class ServeClient:
-    """One connection to a server that follows the contract. Not thread-safe."""
+    """One connection to a server that follows the contract. Not thread-safe.
+
+    With a shared page (`page`, the channel the server took at connect()), a request that
+    fits its slot and its reply travel through the page; the socket still carries shutdown,
+    errors, larger requests and wake frames (docs/submission-contract.md).
+    """
 
     def __init__(
         self,
@@ -112,6 +143,7 @@ class ServeClient:
         request_timeout_s: float = 30.0,
         reply_spin_ns: int | None = None,
         ids: RequestIds | None = None,
+        page: sdk.SharedPage | None = None,
     ) -> None:
         self._sock = sock
         self._reader = sdk.FrameReader(sock)
@@ -122,6 +154,20 @@ class ServeClient:
         self.reply_spin_ns = reply_spin_for(sock) if reply_spin_ns is None else reply_spin_ns
         self._ids = ids or RequestIds()
         self._broken: HarnessError | None = None
+        self._page = page
+        # The reply slot's (id, length) as this client last read it: any change before the
+        # next request is a reply that exists before its request.
+        self._reply_seen = (0, 0)
+        # Replies read from the page whose wake frame may still come (at most the last two:
+        # the server sends a reply's wake before it reads the next request).
+        self._late_wakes: deque[int] = deque(maxlen=2)
+        # A time before the server's current polling window began (monotonic ns).
+        self._server_polls_since_ns = 0
+
+    @property
+    def channel(self) -> str:
+        """How requests travel: the shared-memory channel's name, or "socket"."""
+        return sdk.SHM_CHANNEL if self._page is not None else "socket"
 
     @classmethod
     def connect(
@@ -134,11 +180,15 @@ class ServeClient:
         reply_spin_ns: int | None = None,
         expected_uid: int | None = None,
         ids: RequestIds | None = None,
+        page: PageSize | None = None,
     ) -> ServeClient:
         """Wait until a socket owned by `expected_uid` listens at `socket_path`, connect to it
         (within the ready timeout, also when the server never accepts) and read its ready frame.
 
         `reply_spin_ns`: see ServeClient; None chooses by placement (reply_spin_for).
+        `page`: offer the shared-memory channel with these slots, when the server advertises
+        it, this harness polls for replies (a page cannot be waited on asleep) and the CPU
+        orders stores as the channel needs (x86-64); else requests travel on the socket.
         """
         deadline = time.monotonic() + ready_timeout_s
         folder, name = os.path.split(socket_path)
@@ -183,13 +233,20 @@ class ServeClient:
                     "a reply cannot exist before its request",
                 )
             ready_info = _parse_ready(frame_type, payload)
+            if reply_spin_ns is None:
+                reply_spin_ns = reply_spin_for(sock)
+            shared = None
+            if page is not None and reply_spin_ns and channel_offered(ready_info):
+                shared = _offer_page(sock, reader, page, ready_timeout_s)
         except BaseException:
             sock.close()
             raise
         finally:
             os.close(folder_fd)
         sock.settimeout(None)
-        return cls(sock, ready_info, request_timeout_s=request_timeout_s, reply_spin_ns=reply_spin_ns, ids=ids)
+        return cls(
+            sock, ready_info, request_timeout_s=request_timeout_s, reply_spin_ns=reply_spin_ns, ids=ids, page=shared
+        )
 
     @property
     def request_timeout_s(self) -> float:
@@ -215,8 +272,22 @@ class ServeClient:
         request `request_id` is sent cannot be its answer (docs/measurement.md)."""
         if self._broken is not None:
             raise self._broken
-        if not self._reader.buffered_bytes and not self._poll(0):
-            return
+        page = self._page
+        if page is not None:
+            slot = page.reply_header()
+            if slot != self._reply_seen:
+                self._fail(
+                    "serve_reply_before_request",
+                    f"the shared page's reply slot changed (id {slot[0]}, length {slot[1]}) after the last reply "
+                    f"was read and before request {request_id} was sent: a reply cannot exist before its request",
+                )
+        # A late wake frame may arrive at any moment, also while this looks: each one that is
+        # the next frame is dropped, and the socket looked at again.
+        while self._reader.buffered_bytes or self._poll(0):
+            if not self._drop_late_wake():
+                self._fail_not_quiet(request_id)
+
+    def _fail_not_quiet(self, request_id: int) -> NoReturn:
         waiting = self._reader.buffered_bytes
         try:
             waiting += len(self._sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT))
@@ -239,13 +310,87 @@ class ServeClient:
         id before starting its clock, and decodes the reply after stopping it, so that the
         clock covers what the server does and the transport, not the harness's bookkeeping.
         """
+        page = self._page
+        if page is not None:
+            if len(payload) <= page.request_capacity:
+                return self._exchange_on_page(page, payload, request_id, max_reply_bytes)
+            self._server_polls_since_ns = time.monotonic_ns()
+        self._send(sdk.REQUEST, request_id, payload)
+        return self._await_reply(request_id, max_reply_bytes)
+
+    def _exchange_on_page(
+        self, page: sdk.SharedPage, payload: bytes, request_id: int, max_reply_bytes: int
+    ) -> bytearray:
+        clock = time.monotonic_ns
+        sent_ns = clock()
+        # The server sends a wake frame for a reply published after half this side's window.
+        page.put_request(request_id, payload, sent_ns + self.reply_spin_ns // 2)
+        # Decided from this side's clock after the request is in the page: the server polls
+        # the page for SERVE_SPIN_NS from after its last reply, which came after the last
+        # request was sent. Written within half that window, the request is seen by the
+        # server's last look at the page; later, the server may sleep in recv().
+        if clock() - self._server_polls_since_ns >= sdk.SERVE_SPIN_NS // 2:
+            self._send(sdk.WAKE, request_id)
+        self._server_polls_since_ns = sent_ns
+        deadline_ns = sent_ns + self.reply_spin_ns
+        seen_id = self._reply_seen[0]
+        while True:
+            if sdk.wait_for_word(page.words, sdk.PAGE_REPLY_ID, seen_id, self._reader, deadline_ns) == sdk.WORD_CHANGED:
+                return self._take_page_reply(page, request_id, max_reply_bytes, woken=False)
+            frame_type, frame_id, frame = self._recv_frame(request_id, max_reply_bytes, spin_ns=0)
+            if frame_type == sdk.WAKE and frame_id == request_id:
+                if page.words[sdk.PAGE_REPLY_ID] == seen_id:
+                    self._fail(
+                        "serve_protocol_error",
+                        f"the server sent a wake frame for its reply to request {request_id}, "
+                        "but the shared page's reply slot holds no new reply",
+                    )
+                return self._take_page_reply(page, request_id, max_reply_bytes, woken=True)
+            if frame_type == sdk.REPLY and frame_id == request_id:
+                return frame  # too large for the page's reply slot: on the socket
+            self._unexpected(request_id, frame_type, frame_id, frame)
+
+    def _take_page_reply(
+        self, page: sdk.SharedPage, request_id: int, max_reply_bytes: int, *, woken: bool
+    ) -> bytearray:
+        reply_id = page.words[sdk.PAGE_REPLY_ID]
+        if reply_id != request_id:
+            self._fail(
+                "serve_protocol_error",
+                f"the shared page's reply slot names request {reply_id} while request {request_id} is out "
+                "(the server wrote something other than its reply there)",
+            )
         try:
-            sdk.send_frame(self._sock, sdk.REQUEST, request_id, payload)
+            payload = page.take_reply(max_reply_bytes)
+        except sdk.ProtocolError as exc:
+            self._fail("serve_protocol_error", f"while waiting for the reply to request {request_id}: {exc}")
+        self._reply_seen = (reply_id, len(payload))
+        if not woken:
+            self._late_wakes.append(reply_id)
+        return payload
+
+    def _drop_late_wake(self) -> bool:
+        """Take the next frame off the socket if it is the wake frame of a reply already read
+        from the page; False (nothing taken) for anything else, which ensure_quiet judges."""
+        if not self._late_wakes:
+            return False
+        header = self._reader.peek_header()
+        if header is None:
+            return False
+        size, frame_type, frame_id = header
+        if frame_type != sdk.WAKE or size or frame_id not in self._late_wakes:
+            return False
+        self._reader.recv_frame()
+        self._late_wakes.remove(frame_id)
+        return True
+
+    def _send(self, frame_type: int, request_id: int, payload: bytes = b"") -> None:
+        try:
+            sdk.send_frame(self._sock, frame_type, request_id, payload)
         except BlockingIOError:
             self._fail("serve_timeout", f"the server took no request data for {self.request_timeout_s:g} s")
         except (ConnectionError, EOFError) as exc:
             self._fail("serve_closed", f"the connection closed while sending request {request_id}: {exc}")
-        return self._await_reply(request_id, max_reply_bytes)
 
     def predict(self, batch: np.ndarray, *, num_classes: int | None = None) -> np.ndarray:
         """Send one batch (untimed) and return the reply array, its size bounded by what the
@@ -266,10 +411,15 @@ class ServeClient:
 
     def _await_reply(self, request_id: int, max_reply_bytes: int) -> bytearray:
         """The payload of the reply frame to `request_id`; any other frame fails the client."""
+        while True:
+            frame_type, reply_id, payload = self._recv_frame(request_id, max_reply_bytes, spin_ns=self.reply_spin_ns)
+            if frame_type == sdk.REPLY and reply_id == request_id:
+                return payload
+            self._unexpected(request_id, frame_type, reply_id, payload)
+
+    def _recv_frame(self, request_id: int, max_reply_bytes: int, *, spin_ns: int) -> tuple[int, int, bytearray]:
         try:
-            frame_type, reply_id, payload = self._reader.recv_frame(
-                spin_ns=self.reply_spin_ns, max_payload=max_reply_bytes
-            )
+            return self._reader.recv_frame(spin_ns=spin_ns, max_payload=max_reply_bytes)
         except BlockingIOError:  # SO_RCVTIMEO expired
             self._fail(
                 "serve_timeout", f"the server did not answer request {request_id} within {self.request_timeout_s:g} s"
@@ -278,8 +428,13 @@ class ServeClient:
             self._fail("serve_closed", f"the connection closed while waiting for request {request_id}: {exc}")
         except sdk.ProtocolError as exc:
             self._fail("serve_protocol_error", f"while waiting for the reply to request {request_id}: {exc}")
-        if frame_type == sdk.REPLY and reply_id == request_id:
-            return payload
+
+    def _unexpected(self, request_id: int, frame_type: int, frame_id: int, payload: bytearray) -> None:
+        """A frame other than the reply to `request_id`: a late wake frame of a reply read
+        from the page is dropped; anything else fails the client."""
+        if frame_type == sdk.WAKE and frame_id in self._late_wakes:
+            self._late_wakes.remove(frame_id)
+            return
         if frame_type == sdk.ERROR:
             # Bounded: the text ends up in a result document and on a web page.
             text = bytes(payload[: sdk.MAX_ERROR_TEXT_BYTES]).decode("utf-8", "replace")
@@ -287,7 +442,7 @@ class ServeClient:
         self._fail(
             "serve_protocol_error",
             f"expected a reply to request {request_id}, got a {sdk.FRAME_TYPES[frame_type]} frame "
-            f"for request {reply_id}",
+            f"for request {frame_id}",
         )
 
     def _fail(self, code: str, reason: str) -> NoReturn:
@@ -307,6 +462,9 @@ class ServeClient:
 
     def close(self) -> None:
         self._sock.close()
+        if self._page is not None:
+            self._page.close()
+            self._page = None
 
     def __enter__(self) -> ServeClient:
         return self
@@ -321,6 +479,57 @@ def _not_ready(timeout_s: float, detail: str) -> HarnessError:
         f"the server did not become ready within {timeout_s:g} s: {detail} "
         f"(it must listen on FOOTPRINT_SOCKET and send a ready frame)",
     )
+
+
+def channel_offered(ready_info: dict) -> bool:
+    """Whether the ready frame advertises the shared-memory channel and this CPU can use it."""
+    channels = ready_info.get("channels")
+    return isinstance(channels, list) and sdk.SHM_CHANNEL in channels and platform.machine() == "x86_64"
+
+
+def _offer_page(
+    sock: socket.socket, reader: sdk.FrameReader, size: PageSize, timeout_s: float
+) -> sdk.SharedPage | None:
+    """Pass the server a sealed page and read its answer (within the socket's timeout); the
+    page when it took it, None when it declined."""
+    page, fd = sdk.SharedPage.create(size.request_bytes, size.reply_bytes)
+    try:
+        try:
+            sdk.send_frame_with_fds(sock, sdk.CHANNEL, 0, json.dumps({"channel": sdk.SHM_CHANNEL}).encode(), [fd])
+        finally:
+            os.close(fd)  # the server holds its own now; the page stays mapped here
+        try:
+            frame_type, _, payload = reader.recv_frame(max_payload=READY_MAX_BYTES)
+        except TimeoutError:
+            raise _not_ready(timeout_s, "it did not answer the offer of the shared-memory channel") from None
+        except (EOFError, ConnectionError):
+            raise HarnessError(
+                "serve_closed", "the server closed the connection instead of answering the channel offer"
+            ) from None
+        except sdk.ProtocolError as exc:
+            raise HarnessError("serve_protocol_error", f"instead of an answer to the channel offer: {exc}") from None
+        if frame_type != sdk.CHANNEL:
+            raise HarnessError(
+                "serve_protocol_error",
+                f"the server answered the channel offer with a {sdk.FRAME_TYPES[frame_type]} frame",
+            )
+        if reader.buffered_bytes:
+            raise HarnessError(
+                "serve_reply_before_request",
+                f"the server sent {reader.buffered_bytes} bytes after its channel answer before any request: "
+                "a reply cannot exist before its request",
+            )
+        try:
+            answer = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise HarnessError("serve_protocol_error", f"the channel answer is not UTF-8 JSON: {exc}") from None
+        if not (isinstance(answer, dict) and answer.get("accepted") is True):
+            page.close()
+            return None
+    except BaseException:
+        page.close()
+        raise
+    return page
 
 
 def _timeval(seconds: int, micros: int) -> bytes:

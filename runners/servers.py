@@ -139,6 +139,7 @@ class Session:
                 expected_uid=CONTAINER_USER[0],
                 ids=ids,
                 request_timeout_s=self.spec.limits.request_timeout_s,
+                page=_page_size(self.spec),
             )
         except harness.HarnessError as exc:
             self.error = exc
@@ -254,6 +255,17 @@ def finish_all(sessions: list[Session], doc: ResultDocument, *, failed: ServerFa
         assert culprit is not None
         culprit.record_phase(doc, name=f"serve_{culprit.subject}")  # its log tail is the evidence
         raise first
+
+
+def _page_size(spec: JobSpec) -> harness.PageSize | None:
+    """A shared page for the largest request of a latency round: an accuracy batch."""
+    task = spec.benchmark.task
+    return harness.page_size_for(
+        task.input_shape,
+        task.input_dtype,
+        batch_size=spec.measurement.accuracy_batch_size,
+        num_classes=task.num_classes,
+    )
 
 
 def _gpu_memory_sampler(spec: JobSpec, running: RunningContainer) -> contextlib.AbstractContextManager:

@@ -294,6 +294,7 @@ def _describe_server(doc: ResultDocument, session: Session, *, own: bool) -> Non
     assert session.client is not None
     info = session.client.ready_info
     server_info = info.get("server")
+    doc.provenance.setdefault("channels", {})[session.subject] = session.client.channel
     doc.provenance.setdefault("runtimes", {})[session.subject] = (
         server_info[:200] if isinstance(server_info, str) else None
     )

@@ -154,7 +154,7 @@ def test_it_reports_a_close_inside_the_payload(pair) -> None:
     [
         (struct.pack(">IBQ", 3, sdk.REQUEST, 1), "frame of 3 bytes is shorter than its header"),
         (struct.pack(">IBQ", sdk.MAX_FRAME_BYTES + 1, sdk.REPLY, 1), "exceeds the limit of 67108864 bytes"),
-        (struct.pack(">IBQ", 9, 7, 1), "unknown frame type 7"),
+        (struct.pack(">IBQ", 9, 9, 1), "unknown frame type 9"),
     ],
 )
 def test_it_rejects_a_malformed_header_as_recv_frame_does(pair, header: bytes, message: str) -> None:

@@ -69,8 +69,8 @@ def test_it_rejects_a_frame_longer_than_64_mib(pair) -> None:
 
 def test_it_rejects_an_unknown_frame_type(pair) -> None:
     a, b = pair
-    a.sendall(struct.pack(">IBQ", 9, 7, 1))
-    with pytest.raises(sdk.ProtocolError, match="unknown frame type 7"):
+    a.sendall(struct.pack(">IBQ", 9, 9, 1))
+    with pytest.raises(sdk.ProtocolError, match="unknown frame type 9"):
         sdk.recv_frame(b)
 
 

@@ -38,7 +38,8 @@ def test_it_sends_a_ready_frame_with_the_contract_and_server_info(start_server) 
     with raw_connect(server) as sock:
         frame_type, request_id, payload = sdk.recv_frame(sock)
     assert (frame_type, request_id) == (sdk.READY, 0)
-    assert json.loads(payload) == {"contract": "footprint.contract/1", "server": "echo 1.0"}
+    channels = {"channels": ["shm/1"]} if sdk.channel_supported() else {}
+    assert json.loads(payload) == {"contract": "footprint.contract/1", "server": "echo 1.0", **channels}
 
 
 def test_it_answers_requests_with_the_same_request_id(start_server) -> None:
