@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import platform
 import secrets
 import socket
 import stat
@@ -216,22 +215,14 @@ class ServeClient:
                 time.sleep(_READY_POLL_S)
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
             reader = sdk.FrameReader(sock)
-            try:
-                frame_type, _, payload = reader.recv_frame(max_payload=READY_MAX_BYTES)
-            except TimeoutError:
-                raise _not_ready(ready_timeout_s, "it accepted the connection but sent no ready frame") from None
-            except (EOFError, ConnectionError):
-                raise HarnessError(
-                    "serve_closed", "the server closed the connection before sending its ready frame"
-                ) from None
-            except sdk.ProtocolError as exc:
-                raise HarnessError("serve_protocol_error", f"instead of a ready frame: {exc}") from None
-            if reader.buffered_bytes:
-                raise HarnessError(
-                    "serve_reply_before_request",
-                    f"the server sent {reader.buffered_bytes} bytes after its ready frame before any request: "
-                    "a reply cannot exist before its request",
-                )
+            frame_type, payload = _handshake_frame(
+                reader,
+                ready_timeout_s,
+                silent="it accepted the connection but sent no ready frame",
+                closed="before sending its ready frame",
+                expected="a ready frame",
+                after="its ready frame",
+            )
             ready_info = _parse_ready(frame_type, payload)
             if reply_spin_ns is None:
                 reply_spin_ns = reply_spin_for(sock)
@@ -481,10 +472,34 @@ def _not_ready(timeout_s: float, detail: str) -> HarnessError:
     )
 
 
+def _handshake_frame(
+    reader: sdk.FrameReader, timeout_s: float, *, silent: str, closed: str, expected: str, after: str
+) -> tuple[int, bytearray]:
+    """(type, payload) of a frame of the connection's start (the ready frame, the channel
+    answer), read within the socket's timeout; nothing may follow it before a request. The
+    words say what was awaited: `silent` when nothing came, `closed` how the server went
+    away, `expected` what a malformed frame stood instead of, `after` what bytes followed."""
+    try:
+        frame_type, _, payload = reader.recv_frame(max_payload=READY_MAX_BYTES)
+    except TimeoutError:
+        raise _not_ready(timeout_s, silent) from None
+    except (EOFError, ConnectionError):
+        raise HarnessError("serve_closed", f"the server closed the connection {closed}") from None
+    except sdk.ProtocolError as exc:
+        raise HarnessError("serve_protocol_error", f"instead of {expected}: {exc}") from None
+    if reader.buffered_bytes:
+        raise HarnessError(
+            "serve_reply_before_request",
+            f"the server sent {reader.buffered_bytes} bytes after {after} before any request: "
+            "a reply cannot exist before its request",
+        )
+    return frame_type, payload
+
+
 def channel_offered(ready_info: dict) -> bool:
     """Whether the ready frame advertises the shared-memory channel and this CPU can use it."""
     channels = ready_info.get("channels")
-    return isinstance(channels, list) and sdk.SHM_CHANNEL in channels and platform.machine() == "x86_64"
+    return isinstance(channels, list) and sdk.SHM_CHANNEL in channels and sdk.channel_supported()
 
 
 def _offer_page(
@@ -498,26 +513,18 @@ def _offer_page(
             sdk.send_frame_with_fds(sock, sdk.CHANNEL, 0, json.dumps({"channel": sdk.SHM_CHANNEL}).encode(), [fd])
         finally:
             os.close(fd)  # the server holds its own now; the page stays mapped here
-        try:
-            frame_type, _, payload = reader.recv_frame(max_payload=READY_MAX_BYTES)
-        except TimeoutError:
-            raise _not_ready(timeout_s, "it did not answer the offer of the shared-memory channel") from None
-        except (EOFError, ConnectionError):
-            raise HarnessError(
-                "serve_closed", "the server closed the connection instead of answering the channel offer"
-            ) from None
-        except sdk.ProtocolError as exc:
-            raise HarnessError("serve_protocol_error", f"instead of an answer to the channel offer: {exc}") from None
+        frame_type, payload = _handshake_frame(
+            reader,
+            timeout_s,
+            silent="it did not answer the offer of the shared-memory channel",
+            closed="instead of answering the channel offer",
+            expected="an answer to the channel offer",
+            after="its channel answer",
+        )
         if frame_type != sdk.CHANNEL:
             raise HarnessError(
                 "serve_protocol_error",
                 f"the server answered the channel offer with a {sdk.FRAME_TYPES[frame_type]} frame",
-            )
-        if reader.buffered_bytes:
-            raise HarnessError(
-                "serve_reply_before_request",
-                f"the server sent {reader.buffered_bytes} bytes after its channel answer before any request: "
-                "a reply cannot exist before its request",
             )
         try:
             answer = json.loads(payload.decode("utf-8"))
